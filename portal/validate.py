@@ -245,17 +245,19 @@ class Validator:
         profile = self.profiles[f.name]
         unknown: list = []
         if dense is not None and column.null_count < len(column):
-            data = column.fill_null(-1).to_numpy(zero_copy_only=False) if column.null_count else column.to_numpy()
+            present = column.drop_null() if column.null_count else column
+            data = present.to_numpy()
             low, high = int(data.min()), int(data.max())
-            if low >= -1 and high < _BINCOUNT_LIMIT:
-                counts = np.bincount(data + 1)  # shift: -1 (null) lands in bin 0
-                for code in np.flatnonzero(counts[1:]):
+            if low >= 0 and high < _BINCOUNT_LIMIT:
+                counts = np.bincount(data)
+                for code in np.flatnonzero(counts):
                     code = int(code)
-                    profile.code_counts[code] = profile.code_counts.get(code, 0) + int(counts[code + 1])
+                    profile.code_counts[code] = profile.code_counts.get(code, 0) + int(counts[code])
                     if code >= len(dense) or not dense[code]:
                         unknown.append(code)
                 if unknown:
-                    self._record_codes(f, column, np.isin(data, unknown), first_ordinal)
+                    mask = pc.is_in(column, value_set=pa.array(unknown, column.type)).fill_null(False)
+                    self._record_codes(f, column, mask.to_numpy(zero_copy_only=False), first_ordinal)
                 return
         counted = pc.value_counts(column)
         for item in counted.to_pylist():

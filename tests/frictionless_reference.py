@@ -34,7 +34,8 @@ def frictionless_verdicts(package: DataPackage, path: Path, version_id: str, mon
         field = getattr(error, "field_name", None)
         if error.type == "foreign-key":  # a row error: its field is in field_names
             field = error.field_names[0]
-        verdicts.add((error.type, getattr(error, "row_number", None), field))
+        verdicts.add((error.type, getattr(error, "row_number", None), field or None))  # extra-cell: ''
+
     return verdicts
 
 

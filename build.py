@@ -1,0 +1,262 @@
+#!/usr/bin/env python3
+"""Build the static open-data portal: ``python build.py`` (see ``--help``).
+
+The data flows one way; each stage is one module of ``portal/``:
+
+    read -> validate -> convert -> aggregate -> protect -> chart -> render -> publish
+
+Commands:
+    build     (default) every package under datapackages/ into site/
+    validate  check extract files against a package, print or write the report
+    sample    write synthetic monthly extracts in the producer's exact format
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from portal import __version__
+from portal.convert import ParquetSink, describe, metadata_for, republish_csv
+from portal.errors import InvalidData, PortalError
+from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
+from portal.publish import link_or_copy, staged_site, write_json
+from portal.render import SiteRenderer, render_package
+from portal.sample import parse_months, write_sample
+from portal.validate import merge_reports, validate_extract
+
+ROOT = Path(__file__).resolve().parent
+DEFAULT_PACKAGES = ROOT / "datapackages"
+DEFAULT_SITE = ROOT / "site"
+DEFAULT_CACHE = ROOT / ".cache"
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# -- stages 1-3: read, validate, convert (one pass per month) ------------------------------
+
+
+def process_month(package: DataPackage, path: Path, store: Path) -> dict:
+    """Validate one extract and, if valid, write its Parquet and republish its CSV.gz."""
+    month = package.extract.month_of(path.name)
+    month_dir = store / month
+    month_dir.mkdir(parents=True, exist_ok=True)
+    stem = path.name.split(".")[0]
+    sinks: list[ParquetSink] = []
+
+    def new_sink():
+        # The columns are known only once the header is matched: build the sink lazily.
+        state = {}
+
+        def consume(batch):
+            if "sink" not in state:
+                state["sink"] = ParquetSink(package, batch.schema.names, month_dir / f"{stem}.parquet",
+                                            metadata_for(package, path.name))
+                sinks.append(state["sink"])
+            state["sink"](batch)
+        return consume
+
+    def discard():
+        while sinks:
+            sinks.pop().discard()
+
+    started = time.perf_counter()
+    try:
+        result = validate_extract(package, path, sink_factory=new_sink, on_restart=discard)
+    except BaseException:
+        discard()
+        raise
+    write_json(month_dir / "validation.json", result.report)
+    record = {"month": month, "source": path.name, "valid": result.valid, "rows": result.rows,
+              "header_version": result.header_version, "warnings": result.report["stats"]["warnings"],
+              "report": result.report, "profiles": result.profiles, "files": []}
+    if not result.valid:
+        discard()
+        return record
+    parquet = sinks[-1].commit() if sinks else None
+    csv_path, csv_sha = republish_csv(path, month_dir / package.extract.file_name.format(
+        year=month[:4], month=month[5:]), result.sha256, compressed=path.name.endswith(".gz"))
+    record["files"] = [describe(csv_path, "csv", result.rows, csv_sha)]
+    if parquet:
+        record["files"].append(describe(parquet, "parquet", result.rows))
+    seconds = time.perf_counter() - started
+    log(f"  {month} : {result.rows:,} lignes valides en {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} lignes/s)".replace(",", " "))
+    return record
+
+
+def extract_files(package: DataPackage, data_dir: Path | None) -> list[Path]:
+    """The package's monthly files, in month order; the embedded sample by default."""
+    folder = data_dir or (package.root / package.sample.embedded.out if package.sample else package.root / "data")
+    files = [p for p in Path(folder).iterdir() if package.extract.month_of(p.name)] if Path(folder).is_dir() else []
+    by_month: dict[str, Path] = {}
+    for path in sorted(files):
+        month = package.extract.month_of(path.name)
+        if month in by_month:
+            raise PortalError(f"{folder} : deux fichiers pour le mois {month} ({by_month[month].name}, {path.name})")
+        by_month[month] = path
+    return [by_month[m] for m in sorted(by_month)]
+
+
+# -- stages 7-8: render, publish ----------------------------------------------------------------
+
+
+def publish_package(package: DataPackage, months: list[dict], out: Path) -> None:
+    """Downloads at stable URLs, and a datapackage.json describing every file."""
+    base = out / "donnees" / package.name
+    resources = []
+    for month in months:
+        for file in month["files"]:
+            target = base / month["month"] / file.path.name
+            link_or_copy(file.path, target)
+        month["downloads"] = [{**file.to_json(), "sha256": file.sha256, "href": f"{month['month']}/{file.path.name}"}
+                              for file in month["files"]]
+        write_json(base / month["month"] / "validation.json", month["report"])
+        csv_file = next((f for f in month["files"] if f.format == "csv"), None)
+        if csv_file:
+            version = package.header_version(month["header_version"])
+            resources.append({
+                "name": f"extrait-{month['month']}", "title": f"Extrait mensuel {month['month']}",
+                "path": f"{month['month']}/{csv_file.path.name}", "type": "table", "scheme": "file",
+                "format": "csv", "mediatype": "text/csv", "compression": "gz", "encoding": "utf-8",
+                "bytes": csv_file.bytes, "hash": f"sha256:{csv_file.sha256}",
+                "dialect": published_dialect(package), "schema": published_schema(package, version),
+            })
+    for codelist in package.codelists.values():
+        descriptor = next(r for r in package.descriptor["resources"] if r["name"] == codelist.name)
+        resources.append({**descriptor, "path": f"codes/{codelist.variable}.csv"})
+    descriptor = {k: v for k, v in package.descriptor.items() if k != "resources"}
+    write_json(base / "datapackage.json", {**descriptor, "resources": resources})
+
+
+def site_context(packages: list[DataPackage], months: dict[str, list[dict]]) -> dict:
+    first = packages[0].descriptor if packages else {}
+    return {
+        "title": "Portail de données ouvertes" if len(packages) != 1 else f"Portail {packages[0].title}",
+        "description": packages[0].short_description if len(packages) == 1 else "Données ouvertes documentées.",
+        "sources": first.get("sources", []), "licenses": first.get("licenses", []),
+        "packages": [{"name": p.name, "title": p.title, "short_description": p.short_description,
+                      "months": months[p.name], "latest": next((m for m in reversed(months[p.name]) if m["valid"]), None)}
+                     for p in packages],
+    }
+
+
+def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None) -> None:
+    """The whole build, in data-flow order. Raises on any invalid month: site/ is then untouched."""
+    packages = [load_package(p) for p in discover_packages(packages_dir)]
+    if not packages:
+        raise PortalError(f"{packages_dir} : aucun paquet de données (dossier contenant datapackage.json)")
+    months: dict[str, list[dict]] = {}
+    for package in packages:
+        log(f"{package.name} : lecture, validation et conversion")
+        store = cache_dir / package.name / "months"
+        months[package.name] = [process_month(package, path, store) for path in extract_files(package, data_dir)]
+        invalid = [m for m in months[package.name] if not m["valid"]]
+        if invalid:
+            details = "; ".join(f"{m['source']} : {m['report']['stats']['errors']} erreur(s), rapport {store / m['month'] / 'validation.json'}"
+                                for m in invalid)
+            raise InvalidData(f"{package.name} : mois invalide(s), le site n'est pas mis à jour. {details}")
+    with staged_site(site_dir) as out:
+        site = site_context(packages, months)
+        renderer = SiteRenderer(out, site)
+        renderer.assets()
+        for package in packages:
+            publish_package(package, months[package.name], out)
+            render_package(renderer, package, months[package.name])
+        renderer.page("index.html", "index.html", site["title"])
+        renderer.page("404.html", "404.html", "Page introuvable")
+    log(f"site écrit dans {site_dir}")
+
+
+# -- command line -----------------------------------------------------------------------------------
+
+
+def command_build(args) -> int:
+    build(args.packages, args.site, args.cache, args.data)
+    return 0
+
+
+def command_validate(args) -> int:
+    package = load_package(args.package)
+    reports = []
+    for path in args.files:
+        result = validate_extract(package, Path(path))
+        task = result.report["tasks"][0]
+        verdict = "valide" if result.valid else "INVALIDE"
+        log(f"{path} : {verdict}, {result.rows:,} lignes, {task['stats']['errors']} erreur(s), "
+            f"{task['stats']['warnings']} avertissement(s), en-tête {result.header_version or 'non reconnu'}".replace(",", " ", 1))
+        for group in task["summary"]:
+            first = group["samples"][0]["message"] if group["samples"] else ""
+            log(f"  {group['severity']:7} {group['type']:16} {group['fieldName'] or group['note'][:40]:24} {group['count']:>10}  ex. {first}")
+        reports.append(result.report)
+    merged = merge_reports(reports)
+    if args.json:
+        write_json(Path(args.json), merged)
+    return 0 if merged["valid"] else 1
+
+
+def command_sample(args) -> int:
+    package = load_package(args.package)
+    months = parse_months(args.months)
+    if args.rows < 1:
+        raise PortalError("--rows doit être un entier positif")
+    write_sample(package, months, args.rows, Path(args.out), args.seed,
+                 progress=lambda month, path: log(f"{path} ({path.stat().st_size:,} octets)".replace(",", " ")))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="build.py", description=__doc__.split("\n\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[2])
+    main.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = main.add_subparsers(dest="command")
+    default_package = DEFAULT_PACKAGES / "open-damir"
+
+    b = commands.add_parser("build", help="construire le site (commande par défaut)")
+    b.add_argument("--packages", type=Path, default=Path(os.environ.get("PORTAL_PACKAGES", DEFAULT_PACKAGES)),
+                   help="dossier des paquets de données (défaut : datapackages/, ou $PORTAL_PACKAGES)")
+    b.add_argument("--data", type=Path, default=Path(os.environ["PORTAL_DATA_DIR"]) if os.environ.get("PORTAL_DATA_DIR") else None,
+                   help="dossier des fichiers mensuels réels (défaut : l'échantillon embarqué, ou $PORTAL_DATA_DIR)")
+    b.add_argument("--site", type=Path, default=Path(os.environ.get("PORTAL_SITE_DIR", DEFAULT_SITE)),
+                   help="dossier de sortie (défaut : site/, ou $PORTAL_SITE_DIR)")
+    b.add_argument("--cache", type=Path, default=Path(os.environ.get("PORTAL_CACHE_DIR", DEFAULT_CACHE)),
+                   help="dossier des fichiers intermédiaires (défaut : .cache/, ou $PORTAL_CACHE_DIR)")
+    b.set_defaults(handler=command_build)
+
+    v = commands.add_parser("validate", help="valider des fichiers mensuels")
+    v.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    v.add_argument("--package", type=Path, default=default_package, help="paquet de données (défaut : open-damir)")
+    v.add_argument("--json", metavar="REPORT", help="écrire le rapport JSON (format Frictionless) dans REPORT")
+    v.set_defaults(handler=command_validate)
+
+    s = commands.add_parser("sample", help="écrire des mois synthétiques au format réel")
+    s.add_argument("--months", required=True, help="mois ou intervalle, ex. 2024-01..2025-03")
+    s.add_argument("--rows", type=int, required=True, help="lignes par mois")
+    s.add_argument("--out", required=True, help="dossier de sortie")
+    s.add_argument("--seed", type=int, default=1, help="graine (défaut 1) : même graine, mêmes octets")
+    s.add_argument("--package", type=Path, default=default_package, help="paquet de données (défaut : open-damir)")
+    s.set_defaults(handler=command_sample)
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+        argv = ["build", *argv]
+    args = parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except PortalError as exc:
+        log(f"erreur : {exc}")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        log("interrompu")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

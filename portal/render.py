@@ -1,0 +1,181 @@
+"""Render the site's pages from templates (``templates/``), the package and the months.
+
+Templates are Jinja2 with autoescaping: a label or a Markdown page containing HTML is
+shown as text, never executed. Numbers, sizes and months are written the French way.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markdown_it import MarkdownIt
+
+from portal.convert import storage_type
+from portal.package import DataPackage
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+MONTHS_FR = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre"]
+NARROW_NBSP = "\u202f"
+TYPE_LABELS = {"integer": "entier", "number": "nombre décimal", "string": "texte"}
+
+
+def nombre(value, decimals: int | None = None) -> str:
+    """1234567.5 -> '1 234 567,5' (narrow no-break spaces, decimal comma)."""
+    if value is None:
+        return "–"
+    if isinstance(value, str):
+        return value
+    if decimals is None:
+        decimals = 0 if float(value).is_integer() else 2
+    text = f"{value:,.{decimals}f}".replace(",", NARROW_NBSP).replace(".", ",")
+    return text
+
+
+def octets(size: int) -> str:
+    """117_700_000 -> '117,7 Mo' (decimal units, as file managers show)."""
+    for unit, factor in (("Go", 1e9), ("Mo", 1e6), ("ko", 1e3)):
+        if size >= factor:
+            return f"{nombre(size / factor, 1)} {unit}"
+    return f"{size} octets"
+
+
+def mois(month: str) -> str:
+    year, number = month.split("-")
+    return f"{MONTHS_FR[int(number) - 1]} {year}"
+
+
+def pourcent(value: float) -> str:
+    return f"{nombre(value, 1)} %"
+
+
+def slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters.update(nombre=nombre, octets=octets, mois=mois, pourcent=pourcent, slug=slug)
+    return env
+
+
+@dataclass
+class DocPage:
+    slug: str
+    title: str
+    body: str
+    toc: list[tuple[int, str, str]]
+
+
+def render_markdown(text: str) -> tuple[str, str, list[tuple[int, str, str]]]:
+    """Markdown -> (title, HTML, table of contents). Raw HTML is escaped, headings get anchors."""
+    parser = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
+    tokens = parser.parse(text)
+    toc, title, used = [], "", set()
+    for index, token in enumerate(tokens):
+        if token.type == "heading_open":
+            inline = tokens[index + 1]
+            heading = inline.content
+            anchor = base = slug(heading) or "section"
+            counter = 2
+            while anchor in used:
+                anchor, counter = f"{base}-{counter}", counter + 1
+            used.add(anchor)
+            token.attrSet("id", anchor)
+            level = int(token.tag[1])
+            if level == 1 and not title:
+                title = heading
+            elif level in (2, 3):
+                toc.append((level, anchor, heading))
+    html = parser.renderer.render(tokens, parser.options, {})
+    return title, html, toc
+
+
+def load_docs(package: DataPackage) -> list[DocPage]:
+    pages = []
+    for path in sorted(package.docs_dir.glob("*.md")):
+        title, body, toc = render_markdown(path.read_text(encoding="utf-8"))
+        pages.append(DocPage(re.sub(r"^\d+-", "", path.stem), title or path.stem, body, toc))
+    return pages
+
+
+class SiteRenderer:
+    """Writes every page of the site into ``out``."""
+
+    def __init__(self, out: Path, site: dict):
+        self.out = Path(out)
+        self.env = environment()
+        self.site = site
+
+    def page(self, relative: str, template: str, title: str, breadcrumbs=(), **context) -> None:
+        depth = relative.count("/")
+        root = "../" * depth
+        html = self.env.get_template(template).render(site=self.site, root=root, page_title=title,
+                                                       breadcrumbs=list(breadcrumbs), **context)
+        target = self.out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+
+    def assets(self) -> None:
+        shutil.copytree(TEMPLATES / "assets", self.out / "assets", dirs_exist_ok=True)
+
+
+def citation(package: DataPackage, latest_month: str | None) -> str:
+    producer = package.descriptor.get("contributors", [{}])[0].get("title", "")
+    title = package.descriptor.get("title", package.name)
+    coverage = f", données jusqu'à {mois(latest_month)}" if latest_month else ""
+    return f"{producer}, « {title} »{coverage}, Licence Ouverte 2.0."
+
+
+def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict]) -> None:
+    """Dataset page, column pages, code list pages, validation reports, documentation."""
+    base = f"donnees/{package.name}"
+    latest = next((m for m in reversed(months) if m["valid"]), None)
+    docs = load_docs(package)
+    categories: dict[str, list] = {}
+    for f in package.fields:
+        categories.setdefault(f.category or "autres", []).append(f)
+    codelists = sorted(package.codelists.values(), key=lambda c: c.variable)
+    context = {
+        "name": package.name, "title": package.title, "description": package.descriptor.get("description", ""),
+        "sources": package.descriptor.get("sources", []), "licenses": package.descriptor.get("licenses", []),
+        "months": months, "categories": list(categories.items()), "codelists": codelists, "docs": docs,
+        "citation": citation(package, latest["month"] if latest else None),
+    }
+    crumb = (package.title, "../index.html")
+    renderer.page(f"{base}/index.html", "dataset.html", package.title, [(package.title, None)], package=context)
+    for f in package.fields:
+        codelist = package.codelist_of(f.name)
+        profile = latest["profiles"].get(f.name) if latest else None
+        top = []
+        if profile and profile.code_counts:
+            labels = {c.code: c.label for c in codelist.codes} if codelist else {}
+            top = [(code, labels.get(code, "(hors liste)"), rows)
+                   for code, rows in sorted(profile.code_counts.items(), key=lambda kv: -kv[1])[:15]]
+        versions = [v for v in package.extract.header_versions if f.name in v.columns]
+        renderer.page(f"{base}/colonnes/{f.name}.html", "column.html", f"{f.name} – {f.title}",
+                      [crumb, (f.name, None)], field=f, codelist=codelist, profile=profile, latest=latest,
+                      top_codes=top, versions=versions, type_label=TYPE_LABELS[f.type],
+                      storage=str(storage_type(package, f.name)))
+    for codelist in codelists:
+        profile = latest["profiles"].get(codelist.variable) if latest else None
+        counts = profile.code_counts if profile else {}
+        listed = {c.code for c in codelist.codes}
+        unlisted = sorted(((code, rows) for code, rows in counts.items() if code not in listed), key=lambda kv: -kv[1])
+        renderer.page(f"{base}/codes/{codelist.variable}.html", "codelist.html", f"Codes {codelist.variable}",
+                      [crumb, (f"Codes {codelist.variable}", None)], codelist=codelist, latest=latest if profile else None,
+                      counts=counts, unlisted=unlisted, has_column=codelist.variable in {f.name for f in package.fields})
+        shutil.copyfile(codelist.path, renderer.out / base / "codes" / f"{codelist.variable}.csv")
+    for month in months:
+        renderer.page(f"{base}/validation/{month['month']}.html", "validation.html",
+                      f"Validation {mois(month['month'])}", [crumb, (f"Validation {mois(month['month'])}", None)],
+                      task=month["report"]["tasks"][0], month=month)
+    for doc in docs:
+        renderer.page(f"{base}/documentation/{doc.slug}.html", "page.html", doc.title, [crumb, (doc.title, None)],
+                      body=doc.body, toc=doc.toc)
