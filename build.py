@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from portal import __version__
-from portal.convert import ParquetSink, describe, metadata_for, republish_csv
+from portal.convert import ParquetSink, describe, metadata_for, republish_csv, storage_type
 from portal.errors import InvalidData, PortalError
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
 from portal.publish import link_or_copy, staged_site, write_json
@@ -67,7 +67,8 @@ def process_month(package: DataPackage, path: Path, store: Path) -> dict:
 
     started = time.perf_counter()
     try:
-        result = validate_extract(package, path, sink_factory=new_sink, on_restart=discard)
+        result = validate_extract(package, path, sink_factory=new_sink, on_restart=discard,
+                                  storage=lambda name: storage_type(package, name))
     except BaseException:
         discard()
         raise

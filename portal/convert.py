@@ -50,7 +50,7 @@ def parquet_schema(package: DataPackage, columns: list[str], metadata: dict[str,
     fields = []
     for name in columns:
         field = package.field(name)
-        fields.append(pa.field(name, storage_type(package, name), nullable=not field.required,
+        fields.append(pa.field(name, storage_type(package, name), nullable=True,
                                metadata={"title": field.title, "description": field.description[:2000]}))
     return pa.schema(fields, metadata=metadata)
 
@@ -70,12 +70,18 @@ class ParquetSink:
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
         self.rows = 0
+        self.failure: str | None = None
 
     def __call__(self, batch: pa.RecordBatch) -> None:
+        if self.failure:
+            return
         try:
             batch = batch.cast(self.schema, safe=True)
         except (pa.ArrowInvalid, ValueError) as exc:
-            raise ExtractError(self.target, f"conversion Parquet impossible : {exc}") from exc
+            # A value too large for its column's type: the month cannot be valid unless that
+            # check is a warning; commit() then refuses to publish a file missing rows.
+            self.failure = str(exc)
+            return
         self.pending.append(batch)
         self.pending_rows += batch.num_rows
         if self.pending_rows >= ROW_GROUP_ROWS:
@@ -89,6 +95,9 @@ class ParquetSink:
             self.pending, self.pending_rows = [], 0
 
     def commit(self) -> Path:
+        if self.failure:
+            self.discard()
+            raise ExtractError(self.target, f"conversion Parquet impossible : {self.failure}")
         self._flush()
         self.writer.close()
         self.partial.replace(self.target)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import queue
+import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -208,9 +210,18 @@ class ReadPlan:
         return self.columns + (["__trailing__"] if self.trailing_delimiter else [])
 
 
-def plan_for(package: DataPackage, columns: list[str], text: bool = False) -> ReadPlan:
+def plan_for(package: DataPackage, columns: list[str], text: bool = False,
+             storage: Callable[[str], pa.DataType] | None = None) -> ReadPlan:
+    """Parse as text, or straight into ``storage`` types (the small integers of the
+    Parquet file: cheaper to parse than int64; a value too large for its type fails the
+    typed pass and is then judged by the text pass), or into the schema's plain types."""
     fields = {f.name: f for f in package.fields}
-    types = {name: pa.string() if text else ARROW_TYPES[fields[name].type] for name in columns}
+    if text:
+        types = {name: pa.string() for name in columns}
+    elif storage is not None:
+        types = {name: storage(name) for name in columns}
+    else:
+        types = {name: ARROW_TYPES[fields[name].type] for name in columns}
     return ReadPlan(columns, types, package.extract.delimiter, package.extract.trailing_delimiter)
 
 
@@ -227,19 +238,86 @@ class BadRowCounter:
         return "skip"
 
 
+CHUNK_BYTES = 24 << 20  # decompressed bytes parsed at once, cut at a line end
+PARSE_BLOCK = 1 << 20  # Arrow parses the blocks of a chunk in parallel
+
+
 def iter_batches(opened: OpenedExtract, plan: ReadPlan, bad_rows: BadRowCounter) -> Iterator[pa.RecordBatch]:
-    """Yield record batches of the data lines, typed as planned, in file order."""
-    reader = pacsv.open_csv(
-        opened.stream,
-        read_options=pacsv.ReadOptions(skip_rows=1, column_names=plan.physical_columns, block_size=BLOCK_SIZE),
-        parse_options=pacsv.ParseOptions(delimiter=plan.delimiter, quote_char=False, invalid_row_handler=bad_rows,
-                                         ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types=plan.types, include_columns=plan.columns, null_values=[""],
-            strings_can_be_null=True, quoted_strings_can_be_null=False,
-        ),
+    """Yield record batches of the data lines, typed as planned, in file order.
+
+    The stream is cut into chunks at line ends and each chunk is parsed by Arrow's
+    multi-threaded reader (its streaming reader parses on one core only); memory stays
+    bounded by a few chunks whatever the file size."""
+    read_options = pacsv.ReadOptions(column_names=plan.physical_columns, block_size=PARSE_BLOCK, use_threads=True)
+    parse_options = pacsv.ParseOptions(delimiter=plan.delimiter, quote_char=False, invalid_row_handler=bad_rows,
+                                       ignore_empty_lines=False)
+    convert_options = pacsv.ConvertOptions(
+        column_types=plan.types, include_columns=plan.columns, null_values=[""],
+        strings_can_be_null=True, quoted_strings_can_be_null=False,
     )
-    yield from reader
+    stream = opened.stream
+    stream.readline()  # the header, already matched
+    rest = b""
+    while True:
+        block = stream.read(CHUNK_BYTES)
+        if not block:
+            break
+        data = rest + block
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:  # no line end yet: keep reading
+            rest = data
+            continue
+        chunk, rest = data[:cut], data[cut:]
+        yield from _parse_chunk(chunk, read_options, parse_options, convert_options)
+    if rest:
+        yield from _parse_chunk(rest + b"\n", read_options, parse_options, convert_options)
+
+
+def _parse_chunk(chunk: bytes, read_options, parse_options, convert_options) -> Iterator[pa.RecordBatch]:
+    table = pacsv.read_csv(pa.py_buffer(chunk), read_options=read_options, parse_options=parse_options,
+                           convert_options=convert_options)
+    yield from table.to_batches(max_chunksize=256 * 1024)
+
+
+_DONE = object()
+
+
+def prefetch(iterator: Iterator, depth: int = 3) -> Iterator:
+    """Run ``iterator`` in a thread of its own, ``depth`` items ahead of the consumer.
+
+    Arrow's streaming CSV reader parses on about one core; checking and writing Parquet
+    then run on the other instead of waiting their turn (both release the GIL)."""
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in iterator:
+                while not stop.is_set():
+                    try:
+                        items.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put((_DONE, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            items.put((_DONE, exc))
+
+    thread = threading.Thread(target=produce, name="csv-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is _DONE:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def locate_bad_rows(path: Path, plan: ReadPlan, keep_text: int = 1000) -> list[tuple[int, str | None]]:

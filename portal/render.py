@@ -13,6 +13,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from markupsafe import escape
 
 from portal.convert import storage_type
 from portal.package import DataPackage
@@ -78,8 +80,14 @@ def render_markdown(text: str) -> tuple[str, str, list[tuple[int, str, str]]]:
     parser = MarkdownIt("commonmark", {"html": False, "typographer": False}).enable("table")
     tokens = parser.parse(text)
     toc, title, used = [], "", set()
+    captions = []  # tables get the title of their section as caption (accessibility)
+    last_heading = ""
     for index, token in enumerate(tokens):
+        if token.type == "table_open":
+            captions.append(index)
+            token.meta["caption"] = last_heading
         if token.type == "heading_open":
+            last_heading = tokens[index + 1].content
             inline = tokens[index + 1]
             heading = inline.content
             anchor = base = slug(heading) or "section"
@@ -93,6 +101,10 @@ def render_markdown(text: str) -> tuple[str, str, list[tuple[int, str, str]]]:
                 title = heading
             elif level in (2, 3):
                 toc.append((level, anchor, heading))
+    for index in reversed(captions):
+        caption = Token("html_block", "", 0)
+        caption.content = f"<caption>{escape(tokens[index].meta['caption'] or 'Tableau')}</caption>\n"
+        tokens.insert(index + 1, caption)
     html = parser.renderer.render(tokens, parser.options, {})
     return title, html, toc
 

@@ -27,7 +27,7 @@ from portal.formula import Formula
 from portal.package import DataPackage, Field, HeaderVersion, RowRule
 from portal.read import (
     ARROW_TYPES, BadRowCounter, HeaderMatch, ReadPlan, _GZIP_ERRORS, decompression_error, iter_batches,
-    locate_bad_rows, match_header, open_extract, plan_for, read_header,
+    locate_bad_rows, match_header, open_extract, plan_for, prefetch, read_header,
 )
 
 Sink = Callable[[pa.RecordBatch], None]
@@ -394,15 +394,16 @@ def coerce_text_batch(validator: Validator, batch: pa.RecordBatch, first_ordinal
 
 
 def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str | None, text: bool,
-              sink_factory: Callable[[], Sink | None] | None) -> tuple[Validator, ReadPlan, int, str, int]:
+              sink_factory: Callable[[], Sink | None] | None,
+              storage: Callable[[str], pa.DataType] | None) -> tuple[Validator, ReadPlan, int, str, int]:
     validator = Validator(package, columns, month)
-    plan = plan_for(package, columns, text=text)
+    plan = plan_for(package, columns, text=text, storage=storage)
     bad_rows = BadRowCounter()
     opened = open_extract(path)
     sink = sink_factory() if sink_factory else None
     ordinal = 0
     try:
-        for batch in iter_batches(opened, plan, bad_rows):
+        for batch in prefetch(iter_batches(opened, plan, bad_rows)):
             skip = None
             if text:
                 batch, skip = coerce_text_batch(validator, batch, ordinal)
@@ -428,9 +429,11 @@ def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str |
 
 
 def validate_extract(package: DataPackage, path: Path, sink_factory: Callable[[], Sink | None] | None = None,
-                     on_restart: Callable[[], None] | None = None) -> ValidationResult:
+                     on_restart: Callable[[], None] | None = None,
+                     storage: Callable[[str], pa.DataType] | None = None) -> ValidationResult:
     """Validate one extract; ``sink_factory`` makes a consumer of the typed batches (made
-    anew if the pass restarts in text mode; ``on_restart`` discards the first one's output)."""
+    anew if the pass restarts in text mode; ``on_restart`` discards the first one's output).
+    ``storage`` gives the Arrow type to parse each column into in the typed pass."""
     started = time.perf_counter()
     path = Path(path)
     month = package.extract.month_of(path.name)
@@ -453,12 +456,12 @@ def validate_extract(package: DataPackage, path: Path, sink_factory: Callable[[]
     columns = list(header.version.columns)
     mode = "typed"
     try:
-        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, False, sink_factory)
+        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, False, sink_factory, storage)
     except _ConversionFailed:
         if on_restart:
             on_restart()
         mode = "text"
-        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, True, sink_factory)
+        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, True, sink_factory, None)
     skipped: list[int] = []
     if bad_count:
         bad = locate_bad_rows(path, plan, keep_text=10 * package.validation.max_samples)

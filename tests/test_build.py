@@ -1,0 +1,126 @@
+"""The whole build from the embedded sample: pages, links, machine files, failure safety."""
+import json
+import re
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urldefrag, urlparse
+
+import pytest
+
+import build
+from conftest import PACKAGE_DIR
+from portal.errors import InvalidData
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    out = tmp_path_factory.mktemp("built") / "site"
+    build.build(PACKAGE_DIR.parent, out, tmp_path_factory.mktemp("cache"))
+    return out
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids = [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.add(attrs["id"])
+        for key in ("href", "src"):
+            if attrs.get(key):
+                self.links.append(attrs[key])
+
+
+def parse(path: Path) -> Links:
+    parser = Links()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_every_internal_link_and_anchor_resolves(site):
+    pages = {p: parse(p) for p in site.rglob("*.html")}
+    assert len(pages) > 100
+    broken = []
+    for page, links in pages.items():
+        for link in links.links:
+            if urlparse(link).scheme in ("http", "https", "mailto"):
+                continue
+            target, anchor = urldefrag(link)
+            resolved = (page.parent / target).resolve() if target else page
+            if not resolved.exists():
+                broken.append(f"{page.relative_to(site)} -> {link}")
+            elif anchor and resolved.suffix == ".html" and anchor not in pages[resolved].ids:
+                broken.append(f"{page.relative_to(site)} -> {link} (ancre)")
+    assert not broken, broken[:10]
+
+
+def test_each_column_and_code_list_has_its_page(site, package):
+    base = site / "donnees" / "open-damir"
+    for field in package.fields:
+        page = (base / "colonnes" / f"{field.name}.html").read_text(encoding="utf-8")
+        assert field.title.replace("'", "&#39;") in page
+    for codelist in package.codelists.values():
+        page = base / "codes" / f"{codelist.variable}.html"
+        assert page.exists() and (base / "codes" / f"{codelist.variable}.csv").exists()
+    prs_nat = (base / "codes" / "PRS_NAT.html").read_text(encoding="utf-8")
+    assert prs_nat.count("<tr>") >= 1570
+
+
+def test_pages_are_french_and_accessible_basics(site):
+    for page in site.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        assert '<html lang="fr">' in html
+        assert html.count("<table") == html.count("<caption>")
+        assert "http://" not in html.replace("http://www.w3.org", "")
+    column = (site / "donnees" / "open-damir" / "colonnes" / "PRS_NAT.html").read_bytes()
+    assert len(column) + (site / "assets" / "style.css").stat().st_size < 100_000
+
+
+def test_downloads_and_published_datapackage(site):
+    base = site / "donnees" / "open-damir"
+    assert (base / "2025-03" / "A202503.csv.gz").exists() and (base / "2025-03" / "A202503.parquet").exists()
+    descriptor = json.loads((base / "datapackage.json").read_text())
+    extracts = [r for r in descriptor["resources"] if r["name"].startswith("extrait-")]
+    assert len(extracts) == 15
+    assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in extracts)
+    from frictionless import Package
+    report = Package(str(base / "datapackage.json")).validate()
+    assert report.valid, report.flatten(["type", "rowNumber", "fieldName", "note"])[:5]
+
+
+def test_validation_report_pages(site):
+    page = (site / "donnees" / "open-damir" / "validation" / "2025-01.html").read_text(encoding="utf-8")
+    assert "Valide" in page and "lignes vérifiées" in page
+    report = json.loads((site / "donnees" / "open-damir" / "2025-01" / "validation.json").read_text())
+    assert report["valid"] and report["tasks"][0]["stats"]["rows"] == 3000
+
+
+def test_invalid_month_fails_the_build_and_keeps_the_last_site(tmp_path, site):
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir")
+    data = packages / "open-damir" / "data" / "echantillon"
+    (data / "A202503.csv.gz").write_bytes((data / "A202503.csv.gz").read_bytes()[:20_000])
+    out = tmp_path / "site"
+    shutil.copytree(site, out)
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    assert build.main(["build", "--packages", str(packages), "--site", str(out), "--cache", str(tmp_path / "c")]) == 2
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+    assert not list(tmp_path.glob(".site-*"))  # no staging folder left behind
+
+
+def test_html_in_labels_and_markdown_is_escaped(tmp_path):
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*", "A20250[12]*"))
+    root = packages / "open-damir"
+    codes = root / "codelists" / "ASU_NAT.csv"
+    codes.write_text(codes.read_text().replace("MALADIE", "<script>alert(1)</script>", 1))
+    (root / "docs" / "zz-test.md").write_text("# Essai\n\n<script>alert(2)</script>\n\n<b>gras</b>\n")
+    out = tmp_path / "site"
+    build.build(packages, out, tmp_path / "cache")
+    codes_page = (out / "donnees" / "open-damir" / "codes" / "ASU_NAT.html").read_text()
+    doc_page = (out / "donnees" / "open-damir" / "documentation" / "zz-test.html").read_text()
+    for html in (codes_page, doc_page):
+        assert "<script>" not in html and "&lt;script&gt;" in html
