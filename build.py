@@ -20,13 +20,14 @@ import time
 from pathlib import Path
 
 from portal import __version__
-from portal.convert import ParquetSink, describe, metadata_for, republish_csv, storage_type
-from portal.errors import InvalidData, PortalError
+from portal import cache
+from portal.convert import ParquetSink, PublishedFile, describe, metadata_for, republish_csv, storage_type
+from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
 from portal.publish import link_or_copy, staged_site, write_json
 from portal.render import SiteRenderer, render_package
 from portal.sample import parse_months, write_sample
-from portal.validate import merge_reports, validate_extract
+from portal.validate import ColumnProfile, merge_reports, validate_extract
 
 ROOT = Path(__file__).resolve().parent
 DEFAULT_PACKAGES = ROOT / "datapackages"
@@ -41,11 +42,21 @@ def log(message: str) -> None:
 # -- stages 1-3: read, validate, convert (one pass per month) ------------------------------
 
 
-def process_month(package: DataPackage, path: Path, store: Path) -> dict:
-    """Validate one extract and, if valid, write its Parquet and republish its CSV.gz."""
+def process_month(package: DataPackage, path: Path, store: Path, fingerprint: str | None = None) -> dict:
+    """Validate one extract and, if valid, write its Parquet and republish its CSV.gz.
+
+    The result is kept under the sha256 of the file and of everything that decides it
+    (``portal.cache``): an unchanged month is not read again."""
     month = package.extract.month_of(path.name)
     month_dir = store / month
     month_dir.mkdir(parents=True, exist_ok=True)
+    fingerprint = fingerprint or cache.package_fingerprint(package)
+    key = cache.month_key(path, fingerprint)
+    stored = cache.load(month_dir, key)
+    if stored is not None:
+        log(f"  {month} : inchangé, repris du cache")
+        return _record_from_json(stored, month_dir)
+
     stem = path.name.split(".")[0]
     sinks: list[ParquetSink] = []
 
@@ -73,9 +84,10 @@ def process_month(package: DataPackage, path: Path, store: Path) -> dict:
         discard()
         raise
     write_json(month_dir / "validation.json", result.report)
-    record = {"month": month, "source": path.name, "valid": result.valid, "rows": result.rows,
-              "header_version": result.header_version, "warnings": result.report["stats"]["warnings"],
-              "report": result.report, "profiles": result.profiles, "files": []}
+    record = {"month": month, "source": path.name, "source_sha256": result.sha256, "valid": result.valid,
+              "rows": result.rows, "header_version": result.header_version,
+              "warnings": result.report["stats"]["warnings"], "report": result.report,
+              "profiles": result.profiles, "files": []}
     if not result.valid:
         discard()
         return record
@@ -84,10 +96,28 @@ def process_month(package: DataPackage, path: Path, store: Path) -> dict:
         year=month[:4], month=month[5:]), result.sha256, compressed=path.name.endswith(".gz"))
     record["files"] = [describe(csv_path, "csv", result.rows, csv_sha)]
     if parquet:
-        record["files"].append(describe(parquet, "parquet", result.rows))
+        record["files"].append(describe(parquet, "parquet", result.rows, sinks[-1].sha256))
     seconds = time.perf_counter() - started
-    log(f"  {month} : {result.rows:,} lignes valides en {seconds:.1f} s ({result.rows / max(seconds, 1e-9):,.0f} lignes/s)".replace(",", " "))
+    log(f"  {month} : {grouped(result.rows)} lignes valides en {seconds:.1f} s "
+        f"({grouped(result.rows / max(seconds, 1e-9))} lignes/s)")
+    cache.save(month_dir, key, _record_to_json(record))
     return record
+
+
+def _record_to_json(record: dict) -> dict:
+    return {**record, "profiles": {name: p.to_json() for name, p in record["profiles"].items()},
+            "files": [{**f.to_json(), "sha256": f.sha256} for f in record["files"]]}
+
+
+def _record_from_json(data: dict, month_dir: Path) -> dict:
+    files = [PublishedFile(month_dir / f["name"], f["format"], f["mediatype"], f["bytes"], f["sha256"], f["rows"],
+                           f["compression"]) for f in data["files"]]
+    profiles = {name: ColumnProfile.from_json(p) for name, p in data["profiles"].items()}
+    return {**{k: v for k, v in data.items() if k != "key"}, "profiles": profiles, "files": files}
+
+
+def grouped(number: float) -> str:
+    return f"{number:,.0f}".replace(",", "\u202f")
 
 
 def extract_files(package: DataPackage, data_dir: Path | None) -> list[Path]:
@@ -132,6 +162,45 @@ def publish_package(package: DataPackage, months: list[dict], out: Path) -> None
         resources.append({**descriptor, "path": f"codes/{codelist.variable}.csv"})
     descriptor = {k: v for k, v in package.descriptor.items() if k != "resources"}
     write_json(base / "datapackage.json", {**descriptor, "resources": resources})
+    write_json(base / "releases.json", releases_document(package, months))
+
+
+def releases_document(package: DataPackage, months: list[dict]) -> dict:
+    """Machine-readable list of published months: what a mirror or a CI job compares."""
+    return {
+        "package": package.name,
+        "latest": months[-1]["month"] if months else None,
+        "releases": [{
+            "month": m["month"], "version": m.get("version", 1), "reason": m.get("reason", "scheduled"),
+            "source": m["source"], "source_sha256": m["source_sha256"], "rows": m["rows"],
+            "header_version": m["header_version"],
+            "files": [{k: v for k, v in d.items() if k != "sha256"} for d in m.get("downloads", [])],
+        } for m in months],
+    }
+
+
+def check_releases(package: DataPackage, months: list[dict], site_dir: Path, corrections: set[str]) -> None:
+    """A month already published must come back with the same bytes, unless declared a
+    correction: then it becomes the next version of that month."""
+    previous_path = site_dir / "donnees" / package.name / "releases.json"
+    if not previous_path.exists():
+        return
+    previous = {r["month"]: r for r in json.loads(previous_path.read_text(encoding="utf-8"))["releases"]}
+    for month in months:
+        before = previous.get(month["month"])
+        if before is None:
+            continue
+        month["version"] = before.get("version", 1)
+        month["reason"] = before.get("reason", "scheduled")
+        if before["source_sha256"] == month["source_sha256"]:
+            continue
+        if month["month"] not in corrections:
+            raise ReleaseConflict(
+                f"{month['source']} : le mois {month['month']} est déjà publié avec un autre contenu "
+                f"(sha256 publié {before['source_sha256'][:16]}…, reçu {month['source_sha256'][:16]}…). "
+                f"S'il s'agit d'une correction de la CNAM, relancez avec --correction {month['month']}.")
+        month["version"] = before.get("version", 1) + 1
+        month["reason"] = "correction"
 
 
 def site_context(packages: list[DataPackage], months: dict[str, list[dict]]) -> dict:
@@ -146,7 +215,8 @@ def site_context(packages: list[DataPackage], months: dict[str, list[dict]]) -> 
     }
 
 
-def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None) -> None:
+def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None,
+          corrections: set[str] = frozenset()) -> None:
     """The whole build, in data-flow order. Raises on any invalid month: site/ is then untouched."""
     packages = [load_package(p) for p in discover_packages(packages_dir)]
     if not packages:
@@ -155,12 +225,15 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
     for package in packages:
         log(f"{package.name} : lecture, validation et conversion")
         store = cache_dir / package.name / "months"
-        months[package.name] = [process_month(package, path, store) for path in extract_files(package, data_dir)]
+        fingerprint = cache.package_fingerprint(package)
+        months[package.name] = [process_month(package, path, store, fingerprint)
+                                for path in extract_files(package, data_dir)]
         invalid = [m for m in months[package.name] if not m["valid"]]
         if invalid:
             details = "; ".join(f"{m['source']} : {m['report']['stats']['errors']} erreur(s), rapport {store / m['month'] / 'validation.json'}"
                                 for m in invalid)
             raise InvalidData(f"{package.name} : mois invalide(s), le site n'est pas mis à jour. {details}")
+        check_releases(package, months[package.name], Path(site_dir), set(corrections))
     with staged_site(site_dir) as out:
         site = site_context(packages, months)
         renderer = SiteRenderer(out, site)
@@ -177,7 +250,7 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
 
 
 def command_build(args) -> int:
-    build(args.packages, args.site, args.cache, args.data)
+    build(args.packages, args.site, args.cache, args.data, set(args.correction))
     return 0
 
 
@@ -188,8 +261,8 @@ def command_validate(args) -> int:
         result = validate_extract(package, Path(path))
         task = result.report["tasks"][0]
         verdict = "valide" if result.valid else "INVALIDE"
-        log(f"{path} : {verdict}, {result.rows:,} lignes, {task['stats']['errors']} erreur(s), "
-            f"{task['stats']['warnings']} avertissement(s), en-tête {result.header_version or 'non reconnu'}".replace(",", " ", 1))
+        log(f"{path} : {verdict}, {grouped(result.rows)} lignes, {task['stats']['errors']} erreur(s), "
+            f"{task['stats']['warnings']} avertissement(s), en-tête {result.header_version or 'non reconnu'}")
         for group in task["summary"]:
             first = group["samples"][0]["message"] if group["samples"] else ""
             log(f"  {group['severity']:7} {group['type']:16} {group['fieldName'] or group['note'][:40]:24} {group['count']:>10}  ex. {first}")
@@ -206,7 +279,7 @@ def command_sample(args) -> int:
     if args.rows < 1:
         raise PortalError("--rows doit être un entier positif")
     write_sample(package, months, args.rows, Path(args.out), args.seed,
-                 progress=lambda month, path: log(f"{path} ({path.stat().st_size:,} octets)".replace(",", " ")))
+                 progress=lambda month, path: log(f"{path} ({grouped(path.stat().st_size)} octets)"))
     return 0
 
 
@@ -226,6 +299,8 @@ def parser() -> argparse.ArgumentParser:
                    help="dossier de sortie (défaut : site/, ou $PORTAL_SITE_DIR)")
     b.add_argument("--cache", type=Path, default=Path(os.environ.get("PORTAL_CACHE_DIR", DEFAULT_CACHE)),
                    help="dossier des fichiers intermédiaires (défaut : .cache/, ou $PORTAL_CACHE_DIR)")
+    b.add_argument("--correction", action="append", default=[], metavar="AAAA-MM",
+                   help="accepter un nouveau contenu pour un mois déjà publié (nouvelle version du mois)")
     b.set_defaults(handler=command_build)
 
     v = commands.add_parser("validate", help="valider des fichiers mensuels")

@@ -63,9 +63,12 @@ class ParquetSink:
         self.partial = self.target.with_name(self.target.name + ".partial")
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self.schema = parquet_schema(package, columns, metadata)
+        self.output = _HashingWriter(open(self.partial, "wb"))
         self.writer = pq.ParquetWriter(
-            self.partial, self.schema, compression="zstd", compression_level=ZSTD_LEVEL,
-            write_statistics=True, use_dictionary=True,
+            self.output, self.schema, compression="zstd", compression_level=ZSTD_LEVEL,
+            write_statistics=True,
+            # dictionaries pay off for codes, not for amounts with a million distinct values
+            use_dictionary=[f.name for f in self.schema if not pa.types.is_floating(f.type)],
         )
         self.pending: list[pa.RecordBatch] = []
         self.pending_rows = 0
@@ -100,14 +103,41 @@ class ParquetSink:
             raise ExtractError(self.target, f"conversion Parquet impossible : {self.failure}")
         self._flush()
         self.writer.close()
+        self.output.close()
         self.partial.replace(self.target)
         return self.target
+
+    @property
+    def sha256(self) -> str:
+        return self.output.sha256.hexdigest()
 
     def discard(self) -> None:
         try:
             self.writer.close()
+            self.output.close()
         finally:
             self.partial.unlink(missing_ok=True)
+
+
+class _HashingWriter:
+    """A file that hashes what is written to it: the Parquet checksum costs no second read."""
+
+    def __init__(self, raw):
+        self.raw = raw
+        self.sha256 = hashlib.sha256()
+        self.closed = False
+
+    def write(self, data) -> int:
+        self.sha256.update(data)
+        return self.raw.write(data)
+
+    def flush(self) -> None:
+        self.raw.flush()
+
+    def close(self) -> None:
+        if not self.closed:
+            self.raw.close()
+            self.closed = True
 
 
 @dataclass(frozen=True)
@@ -141,6 +171,7 @@ def republish_csv(source: Path, target: Path, sha256: str | None, compressed: bo
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
     if compressed:
+        # A copy, not a link: the published bytes must not change if the source is overwritten.
         shutil.copyfile(source, partial)
     else:
         from isal import igzip

@@ -30,6 +30,8 @@ _ARITHMETIC = {ast.Add: pc.add, ast.Sub: pc.subtract, ast.Mult: pc.multiply, ast
 def _python_equality(step, left, right, equal: bool):
     """Give ``==``/``!=`` Python's meaning with missing values, as simpleeval does:
     None == None is True, None == 5 is False (Arrow would answer null)."""
+    if all(side.null_count == 0 if isinstance(side, pa.Array) else side.is_valid for side in (left, right)):
+        return step  # nothing missing: Arrow's answer is Python's
     left_null = left.is_null() if isinstance(left, pa.Array) else pa.scalar(not left.is_valid)
     right_null = right.is_null() if isinstance(right, pa.Array) else pa.scalar(not right.is_valid)
     both = pc.and_(left_null, right_null)

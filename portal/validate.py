@@ -83,6 +83,14 @@ class ColumnProfile:
     maximum: float | int | str | None = None
     code_counts: dict = field(default_factory=dict)  # code -> rows (coded columns)
 
+    def to_json(self) -> dict:
+        return {"nulls": self.nulls, "minimum": self.minimum, "maximum": self.maximum,
+                "code_counts": [[code, rows] for code, rows in sorted(self.code_counts.items(), key=lambda kv: str(kv[0]))]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "ColumnProfile":
+        return cls(data["nulls"], data["minimum"], data["maximum"], {code: rows for code, rows in data["code_counts"]})
+
 
 @dataclass
 class ValidationResult:
@@ -210,7 +218,9 @@ class Validator:
     def _profile(self, f: Field, column: pa.Array) -> None:
         profile = self.profiles[f.name]
         profile.nulls += column.null_count
-        if f.type in ("integer", "number") or f.name in self.codesets:
+        if f.name in self.codesets and self.codesets[f.name][0] is not None:
+            return  # integer codes: bounds come from the code counts (see finish)
+        if f.type in ("integer", "number"):
             bounds = pc.min_max(column)
             low, high = bounds["min"].as_py(), bounds["max"].as_py()
             if low is not None:
@@ -328,6 +338,11 @@ class Validator:
 
     def finish(self, skipped_lines: list[int]) -> list[ErrorGroup]:
         """Turn ordinals (data rows in parse order) into physical line numbers."""
+        for name, profile in self.profiles.items():
+            if profile.code_counts and profile.minimum is None:
+                codes = [c for c in profile.code_counts if isinstance(c, int)]
+                if codes:
+                    profile.minimum, profile.maximum = min(codes), max(codes)
         for group in self.groups.values():
             for sample in group.samples:
                 if "ordinal" in sample:

@@ -124,3 +124,32 @@ def test_html_in_labels_and_markdown_is_escaped(tmp_path):
     doc_page = (out / "donnees" / "open-damir" / "documentation" / "zz-test.html").read_text()
     for html in (codes_page, doc_page):
         assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_month_republished_with_other_content_is_refused_unless_a_correction(tmp_path):
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*"))
+    out, cache_dir = tmp_path / "site", tmp_path / "cache"
+    build.build(packages, out, cache_dir)
+    releases = json.loads((out / "donnees" / "open-damir" / "releases.json").read_text())
+    assert [r["month"] for r in releases["releases"]] == ["2025-01", "2025-02", "2025-03"]
+    assert releases["latest"] == "2025-03"
+    from portal.package import load_package
+    from portal.sample import write_month
+    data = packages / "open-damir" / "data" / "echantillon"
+    write_month(load_package(packages / "open-damir"), "2025-02", 500, data, seed=99)  # other content
+    args = ["build", "--packages", str(packages), "--site", str(out), "--cache", str(cache_dir)]
+    assert build.main(args) == 2
+    assert json.loads((out / "donnees" / "open-damir" / "releases.json").read_text()) == releases
+    assert build.main(args + ["--correction", "2025-02"]) == 0
+    corrected = json.loads((out / "donnees" / "open-damir" / "releases.json").read_text())["releases"][1]
+    assert corrected["version"] == 2 and corrected["reason"] == "correction"
+
+
+def test_unchanged_months_come_from_the_cache(tmp_path, capsys):
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*"))
+    build.build(packages, tmp_path / "site", tmp_path / "cache")
+    capsys.readouterr()
+    build.build(packages, tmp_path / "site", tmp_path / "cache")
+    assert capsys.readouterr().err.count("repris du cache") == 3

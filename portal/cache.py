@@ -1,0 +1,54 @@
+"""Keyed results of the expensive steps: a step is re-run only when its inputs change.
+
+A month's key is the sha256 of its source file together with a fingerprint of
+everything that decides its verdict and its Parquet: the schema, the code lists,
+``portal.yaml`` and the source of the modules that read, validate and convert.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import portal
+from portal.convert import file_sha256
+from portal.package import DataPackage
+
+PORTAL_DIR = Path(portal.__file__).resolve().parent
+STEP_MODULES = ("read.py", "validate.py", "convert.py", "formula.py", "package.py")
+
+
+def package_fingerprint(package: DataPackage) -> str:
+    digest = hashlib.sha256()
+    inputs = [package.extract.schema_path, package.root / "portal.yaml", package.root / "datapackage.json"]
+    inputs += sorted(c.path for c in package.codelists.values())
+    inputs += [PORTAL_DIR / name for name in STEP_MODULES]
+    for path in inputs:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def month_key(source: Path, fingerprint: str) -> str:
+    return hashlib.sha256(f"{file_sha256(source)}:{fingerprint}".encode()).hexdigest()
+
+
+def load(month_dir: Path, key: str) -> dict | None:
+    """The stored record for ``key``, if it and every file it names are still there."""
+    path = month_dir / "record.json"
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("key") != key:
+        return None
+    if not all((month_dir / f["name"]).exists() for f in record.get("files", [])):
+        return None
+    return record
+
+
+def save(month_dir: Path, key: str, record: dict) -> None:
+    path = month_dir / "record.json"
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({**record, "key": key}, ensure_ascii=False), encoding="utf-8")
+    partial.replace(path)
