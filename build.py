@@ -25,7 +25,7 @@ from portal.convert import ParquetSink, PublishedFile, describe, metadata_for, r
 from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
 from portal.publish import link_or_copy, staged_site, write_json
-from portal.render import SiteRenderer, render_package
+from portal.render import SiteRenderer, render_package, render_validation_pages
 from portal.sample import parse_months, write_sample
 from portal.validate import ColumnProfile, merge_reports, validate_extract
 
@@ -256,9 +256,10 @@ def command_build(args) -> int:
 
 def command_validate(args) -> int:
     package = load_package(args.package)
-    reports = []
+    reports, results = [], []
     for path in args.files:
         result = validate_extract(package, Path(path))
+        results.append(result)
         task = result.report["tasks"][0]
         verdict = "valide" if result.valid else "INVALIDE"
         log(f"{path} : {verdict}, {grouped(result.rows)} lignes, {task['stats']['errors']} erreur(s), "
@@ -270,6 +271,9 @@ def command_validate(args) -> int:
     merged = merge_reports(reports)
     if args.json:
         write_json(Path(args.json), merged)
+    if args.html:
+        for page in render_validation_pages(Path(args.html), package, results):
+            log(f"rapport lisible : {page}")
     return 0 if merged["valid"] else 1
 
 
@@ -307,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     v.add_argument("files", nargs="+", type=Path, metavar="FILE")
     v.add_argument("--package", type=Path, default=default_package, help="paquet de données (défaut : open-damir)")
     v.add_argument("--json", metavar="REPORT", help="écrire le rapport JSON (format Frictionless) dans REPORT")
+    v.add_argument("--html", metavar="DIR", help="écrire aussi une page HTML lisible par fichier dans DIR")
     v.set_defaults(handler=command_validate)
 
     s = commands.add_parser("sample", help="écrire des mois synthétiques au format réel")

@@ -5,6 +5,7 @@ shown as text, never executed. Numbers, sizes and months are written the French 
 """
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import unicodedata
@@ -145,6 +146,17 @@ def citation(package: DataPackage, latest_month: str | None) -> str:
     return f"{producer}, « {title} »{coverage}, Licence Ouverte 2.0."
 
 
+def bibtex(package: DataPackage, latest_month: str | None) -> str:
+    producer = package.descriptor.get("contributors", [{}])[0].get("title", "")
+    year = latest_month[:4] if latest_month else ""
+    return (f"@misc{{{package.name.replace('-', '')}{year},\n"
+            f"  author = {{{{{producer}}}}},\n"
+            f"  title = {{{package.descriptor.get('title', package.name)}}},\n"
+            f"  year = {{{year}}},\n"
+            f"  note = {{Licence Ouverte 2.0, données jusqu'à {mois(latest_month) if latest_month else ''}}},\n"
+            f"  howpublished = {{\\url{{{package.descriptor.get('homepage', '')}}}}}\n}}")
+
+
 def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict]) -> None:
     """Dataset page, column pages, code list pages, validation reports, documentation."""
     base = f"donnees/{package.name}"
@@ -159,6 +171,7 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
         "sources": package.descriptor.get("sources", []), "licenses": package.descriptor.get("licenses", []),
         "months": months, "categories": list(categories.items()), "codelists": codelists, "docs": docs,
         "citation": citation(package, latest["month"] if latest else None),
+        "bibtex": bibtex(package, latest["month"] if latest else None),
     }
     crumb = (package.title, "../index.html")
     renderer.page(f"{base}/index.html", "dataset.html", package.title, [(package.title, None)], package=context)
@@ -187,7 +200,25 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
     for month in months:
         renderer.page(f"{base}/validation/{month['month']}.html", "validation.html",
                       f"Validation {mois(month['month'])}", [crumb, (f"Validation {mois(month['month'])}", None)],
-                      task=month["report"]["tasks"][0], month=month)
+                      task=month["report"]["tasks"][0], month=month, json_href=f"../{month['month']}/validation.json")
     for doc in docs:
         renderer.page(f"{base}/documentation/{doc.slug}.html", "page.html", doc.title, [crumb, (doc.title, None)],
                       body=doc.body, toc=doc.toc)
+
+
+def render_validation_pages(out: Path, package: DataPackage, results: list) -> list[Path]:
+    """Standalone report pages (``build.py validate --html DIR``), each beside its JSON."""
+    site = {"title": f"Validation {package.title}", "description": package.short_description,
+            "sources": package.descriptor.get("sources", []), "licenses": package.descriptor.get("licenses", []),
+            "packages": []}
+    renderer = SiteRenderer(out, site)
+    renderer.assets()
+    pages = []
+    for result in results:
+        stem = result.path.name.split(".")[0]
+        (out / f"{stem}.json").write_text(json.dumps(result.report, ensure_ascii=False, indent=2), encoding="utf-8")
+        month = {"month": result.month, "valid": result.valid, "warnings": result.report["stats"]["warnings"]}
+        renderer.page(f"{stem}.html", "validation.html", f"Validation {result.path.name}", [],
+                      task=result.report["tasks"][0], month=month, json_href=f"{stem}.json")
+        pages.append(out / f"{stem}.html")
+    return pages

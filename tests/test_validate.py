@@ -140,3 +140,12 @@ def test_command_line_exit_codes_and_json(package, tmp_path, real_file):
     assert data["tasks"][0]["errors"][0]["type"] == "foreign-key"
     assert data["tasks"][0]["errors"][0]["rowNumber"] == 14
     assert build.main(["validate", str(tmp_path / "absent.csv")]) == 2
+
+
+def test_readable_html_report_for_an_invalid_file(package, tmp_path):
+    bad = write_defect(tmp_path, REAL_LINES.read_text().splitlines(), "several-at-once")
+    out = tmp_path / "rapports"
+    assert build.main(["validate", str(bad), "--html", str(out)]) == 1
+    page = (out / "A202501.html").read_text(encoding="utf-8")
+    assert "Invalide" in page and "type-error" in page and "PRS_REM_MNT" in page and "ligne 4" in page
+    assert json.loads((out / "A202501.json").read_text())["valid"] is False
