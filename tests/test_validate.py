@@ -1,6 +1,7 @@
 """The validation engine: verdicts equal Frictionless's on one injected defect per file."""
 import gzip
 import json
+import re
 
 import pytest
 
@@ -149,3 +150,23 @@ def test_readable_html_report_for_an_invalid_file(package, tmp_path):
     page = (out / "A202501.html").read_text(encoding="utf-8")
     assert "Invalide" in page and "type-error" in page and "PRS_REM_MNT" in page and "ligne 4" in page
     assert json.loads((out / "A202501.json").read_text())["valid"] is False
+
+
+@pytest.mark.parametrize("defect, expected", [
+    ("short-line", r"ligne 21, colonne PRS_REM_TAU : cellule absente"),
+    ("non-numeric-amount", r"ligne 8, colonne FLT_REM_MNT : la valeur « 12,5 » n'est pas du type nombre"),
+])
+def test_command_line_names_file_line_and_column(tmp_path, capsys, defect, expected):
+    path = write_defect(tmp_path, REAL_LINES.read_text().splitlines(), defect)
+    assert build.main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert str(path) in err and "INVALIDE" in err
+    assert re.search(expected, err)
+
+
+def test_header_of_another_dataset(tmp_path, capsys):
+    path = tmp_path / "A202501.csv"
+    path.write_text("annee;region;effectif;\n2024;11;12;\n")
+    assert build.main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "missing-label" in err and "extra-label" in err and "en-tête non reconnu" in err
