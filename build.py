@@ -21,10 +21,14 @@ from pathlib import Path
 
 from portal import __version__
 from portal import cache
+from portal.aggregate import month_aggregates
 from portal.convert import ParquetSink, PublishedFile, describe, metadata_for, republish_csv, storage_type
 from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
-from portal.publish import link_or_copy, staged_site, write_json
+from portal.config import SiteConfig, load_site_config
+from portal.publish import (
+    index_for_search, link_or_copy, schema_org_dataset, staged_site, write_catalog, write_json, write_redirects, write_sitemap,
+)
 from portal.render import SiteRenderer, render_package, render_validation_pages
 from portal.sample import parse_months, write_sample
 from portal.validate import ColumnProfile, merge_reports, validate_extract
@@ -97,6 +101,8 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     record["files"] = [describe(csv_path, "csv", result.rows, csv_sha)]
     if parquet:
         record["files"].append(describe(parquet, "parquet", result.rows, sinks[-1].sha256))
+    if parquet:  # stage 4: sums per code and totals, from the Parquet, in exact decimals
+        record["aggregates"] = month_aggregates(package, parquet, result.header.version.columns)
     seconds = time.perf_counter() - started
     log(f"  {month} : {grouped(result.rows)} lignes valides en {seconds:.1f} s "
         f"({grouped(result.rows / max(seconds, 1e-9))} lignes/s)")
@@ -136,33 +142,57 @@ def extract_files(package: DataPackage, data_dir: Path | None) -> list[Path]:
 # -- stages 7-8: render, publish ----------------------------------------------------------------
 
 
-def publish_package(package: DataPackage, months: list[dict], out: Path) -> None:
-    """Downloads at stable URLs, and a datapackage.json describing every file."""
+def publish_package(package: DataPackage, months: list[dict], out: Path, config: SiteConfig) -> None:
+    """Downloads at stable URLs, and a datapackage.json describing every file.
+
+    A file larger than the configured limit is not copied into the site: it is linked
+    from the file host's base URL, under the same path, with the same metadata."""
     base = out / "donnees" / package.name
     resources = []
     for month in months:
+        month["downloads"] = []
         for file in month["files"]:
-            target = base / month["month"] / file.path.name
-            link_or_copy(file.path, target)
-        month["downloads"] = [{**file.to_json(), "sha256": file.sha256, "href": f"{month['month']}/{file.path.name}"}
-                              for file in month["files"]]
-        write_json(base / month["month"] / "validation.json", month["report"])
-        csv_file = next((f for f in month["files"] if f.format == "csv"), None)
-        if csv_file:
-            version = package.header_version(month["header_version"])
-            resources.append({
-                "name": f"extrait-{month['month']}", "title": f"Extrait mensuel {month['month']}",
-                "path": f"{month['month']}/{csv_file.path.name}", "type": "table", "scheme": "file",
-                "format": "csv", "mediatype": "text/csv", "compression": "gz", "encoding": "utf-8",
-                "bytes": csv_file.bytes, "hash": f"sha256:{csv_file.sha256}",
-                "dialect": published_dialect(package), "schema": published_schema(package, version),
-            })
+            relative = f"donnees/{package.name}/{month['month']}/{file.path.name}"
+            hosted_elsewhere = file.bytes > config.max_file_bytes and config.files_base_url
+            if hosted_elsewhere:
+                url = config.files_base_url.rstrip("/") + "/" + relative
+                href, url_path = url, url
+            else:
+                link_or_copy(file.path, out / relative)
+                url, href, url_path = config.absolute(relative), f"{month['month']}/{file.path.name}", "/" + relative
+            month["downloads"].append({**file.to_json(), "sha256": file.sha256, "href": href, "url": url,
+                                       "url_path": url_path, "external": bool(hosted_elsewhere)})
+        write_json(base / month["month"] / "validation.json", without_timings(month["report"]))
+        version = package.header_version(month["header_version"]) if month["header_version"] else None
+        for download in month["downloads"]:
+            path = download["url"] if download["external"] else download["href"]
+            resource = {"name": f"extrait-{month['month']}-{download['format']}", "title": f"Extrait mensuel {month['month']}",
+                        "path": path, "bytes": download["bytes"], "hash": f"sha256:{download['sha256']}"}
+            if download["format"] == "csv":
+                resources.append({**resource, "type": "table", "scheme": "file" if not download["external"] else "https",
+                                  "format": "csv", "mediatype": "text/csv", "compression": "gz", "encoding": "utf-8",
+                                  "dialect": published_dialect(package), "schema": published_schema(package, version)})
+            else:  # described, not re-validated: the same rows as the CSV beside it
+                resources.append({**resource, "type": "file", "format": "parquet",
+                                  "mediatype": "application/vnd.apache.parquet"})
     for codelist in package.codelists.values():
         descriptor = next(r for r in package.descriptor["resources"] if r["name"] == codelist.name)
         resources.append({**descriptor, "path": f"codes/{codelist.variable}.csv"})
     descriptor = {k: v for k, v in package.descriptor.items() if k != "resources"}
     write_json(base / "datapackage.json", {**descriptor, "resources": resources})
     write_json(base / "releases.json", releases_document(package, months))
+    valid = [m for m in months if m["valid"]]
+    if valid:
+        write_json(base / "latest.json", {"month": valid[-1]["month"], "files": [
+            {k: v for k, v in d.items() if k not in ("href", "url_path", "external")} for d in valid[-1]["downloads"]]})
+
+
+def without_timings(report: dict) -> dict:
+    """The report as published: same content, no durations (two builds give the same bytes)."""
+    copy = json.loads(json.dumps(report))
+    for stats in [copy["stats"]] + [task["stats"] for task in copy["tasks"]]:
+        stats.pop("seconds", None)
+    return copy
 
 
 def releases_document(package: DataPackage, months: list[dict]) -> dict:
@@ -203,21 +233,22 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
         month["reason"] = "correction"
 
 
-def site_context(packages: list[DataPackage], months: dict[str, list[dict]]) -> dict:
+def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[str, list[dict]]) -> dict:
     first = packages[0].descriptor if packages else {}
     return {
-        "title": "Portail de données ouvertes" if len(packages) != 1 else f"Portail {packages[0].title}",
-        "description": packages[0].short_description if len(packages) == 1 else "Données ouvertes documentées.",
+        "title": config.title, "description": config.description,
         "sources": first.get("sources", []), "licenses": first.get("licenses", []),
         "packages": [{"name": p.name, "title": p.title, "short_description": p.short_description,
+                      "descriptor": p.descriptor, "amount_field": p.measures.main_amount,
                       "months": months[p.name], "latest": next((m for m in reversed(months[p.name]) if m["valid"]), None)}
                      for p in packages],
     }
 
 
 def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None,
-          corrections: set[str] = frozenset()) -> None:
+          corrections: set[str] = frozenset(), config: SiteConfig | None = None) -> None:
     """The whole build, in data-flow order. Raises on any invalid month: site/ is then untouched."""
+    config = config or load_site_config(ROOT / "site.yaml")
     packages = [load_package(p) for p in discover_packages(packages_dir)]
     if not packages:
         raise PortalError(f"{packages_dir} : aucun paquet de données (dossier contenant datapackage.json)")
@@ -235,14 +266,19 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
             raise InvalidData(f"{package.name} : mois invalide(s), le site n'est pas mis à jour. {details}")
         check_releases(package, months[package.name], Path(site_dir), set(corrections))
     with staged_site(site_dir) as out:
-        site = site_context(packages, months)
+        site = site_context(config, packages, months)
         renderer = SiteRenderer(out, site)
         renderer.assets()
-        for package in packages:
-            publish_package(package, months[package.name], out)
-            render_package(renderer, package, months[package.name])
+        for package, item in zip(packages, site["packages"]):
+            publish_package(package, months[package.name], out, config)
+            render_package(renderer, package, months[package.name], schema_org_dataset(config, item))
         renderer.page("index.html", "index.html", site["title"])
         renderer.page("404.html", "404.html", "Page introuvable")
+        renderer.page("recherche.html", "search.html", "Rechercher")
+        index_for_search(out)
+        write_catalog(out, config, site["packages"])
+        write_redirects(out, site["packages"])
+        write_sitemap(out, config)
     log(f"site écrit dans {site_dir}")
 
 
@@ -250,7 +286,7 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
 
 
 def command_build(args) -> int:
-    build(args.packages, args.site, args.cache, args.data, set(args.correction))
+    build(args.packages, args.site, args.cache, args.data, set(args.correction), load_site_config(args.config))
     return 0
 
 
@@ -303,6 +339,7 @@ def parser() -> argparse.ArgumentParser:
                    help="dossier de sortie (défaut : site/, ou $PORTAL_SITE_DIR)")
     b.add_argument("--cache", type=Path, default=Path(os.environ.get("PORTAL_CACHE_DIR", DEFAULT_CACHE)),
                    help="dossier des fichiers intermédiaires (défaut : .cache/, ou $PORTAL_CACHE_DIR)")
+    b.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="réglages du site (défaut : site.yaml)")
     b.add_argument("--correction", action="append", default=[], metavar="AAAA-MM",
                    help="accepter un nouveau contenu pour un mois déjà publié (nouvelle version du mois)")
     b.set_defaults(handler=command_build)

@@ -15,7 +15,8 @@ from portal.convert import file_sha256
 from portal.package import DataPackage
 
 PORTAL_DIR = Path(portal.__file__).resolve().parent
-STEP_MODULES = ("read.py", "validate.py", "convert.py", "formula.py", "package.py")
+STEP_MODULES = ("read.py", "validate.py", "convert.py", "formula.py", "package.py", "aggregate.py", "cache.py")
+BUILD_SCRIPT = PORTAL_DIR.parent / "build.py"  # process_month lives there
 
 
 def package_fingerprint(package: DataPackage) -> str:
@@ -23,6 +24,8 @@ def package_fingerprint(package: DataPackage) -> str:
     inputs = [package.extract.schema_path, package.root / "portal.yaml", package.root / "datapackage.json"]
     inputs += sorted(c.path for c in package.codelists.values())
     inputs += [PORTAL_DIR / name for name in STEP_MODULES]
+    if BUILD_SCRIPT.exists():
+        inputs.append(BUILD_SCRIPT)
     for path in inputs:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())

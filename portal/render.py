@@ -64,7 +64,7 @@ def slug(text: str) -> str:
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters.update(nombre=nombre, octets=octets, mois=mois, pourcent=pourcent, slug=slug)
+    env.filters.update(nombre=nombre, octets=octets, mois=mois, pourcent=pourcent, slug=slug, euros=euros)
     return env
 
 
@@ -146,6 +146,28 @@ def citation(package: DataPackage, latest_month: str | None) -> str:
     return f"{producer}, « {title} »{coverage}, Licence Ouverte 2.0."
 
 
+def code_usage(months: list[dict]) -> dict[str, dict]:
+    """For each coded column, each code seen: (first month, last month) it appears in."""
+    usage: dict[str, dict] = {}
+    for month in months:
+        for column, codes in ((month.get("aggregates") or {}).get("codes") or {}).items():
+            spans = usage.setdefault(column, {})
+            for code, _rows, _amount in codes:
+                first, _last = spans.get(code, (month["month"], None))
+                spans[code] = (first, month["month"])
+    return usage
+
+
+def euros(value: float | None) -> str:
+    """13_342_058_546.16 -> '13,34 Md€'; 1_234_567 -> '1,23 M€'; small amounts in full."""
+    if value is None:
+        return "–"
+    for unit, factor in (("Md€", 1e9), ("M€", 1e6)):
+        if abs(value) >= factor:
+            return f"{nombre(value / factor, 2)} {unit}"
+    return f"{nombre(value, 2)} €"
+
+
 def bibtex(package: DataPackage, latest_month: str | None) -> str:
     producer = package.descriptor.get("contributors", [{}])[0].get("title", "")
     year = latest_month[:4] if latest_month else ""
@@ -157,7 +179,7 @@ def bibtex(package: DataPackage, latest_month: str | None) -> str:
             f"  howpublished = {{\\url{{{package.descriptor.get('homepage', '')}}}}}\n}}")
 
 
-def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict]) -> None:
+def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict], jsonld: dict | None = None) -> None:
     """Dataset page, column pages, code list pages, validation reports, documentation."""
     base = f"donnees/{package.name}"
     latest = next((m for m in reversed(months) if m["valid"]), None)
@@ -174,29 +196,49 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
         "bibtex": bibtex(package, latest["month"] if latest else None),
     }
     crumb = (package.title, "../index.html")
-    renderer.page(f"{base}/index.html", "dataset.html", package.title, [(package.title, None)], package=context)
+    renderer.page(f"{base}/index.html", "dataset.html", package.title, [(package.title, None)], package=context,
+                  jsonld=jsonld)
+    usage = code_usage(months)
+    amount_field = package.measures.main_amount
     for f in package.fields:
         codelist = package.codelist_of(f.name)
         profile = latest["profiles"].get(f.name) if latest else None
         top = []
-        if profile and profile.code_counts:
-            labels = {c.code: c.label for c in codelist.codes} if codelist else {}
-            top = [(code, labels.get(code, "(hors liste)"), rows)
-                   for code, rows in sorted(profile.code_counts.items(), key=lambda kv: -kv[1])[:15]]
+        aggregates = (latest or {}).get("aggregates") or {}
+        total_amount = (aggregates.get("totals") or {}).get(amount_field)
+        if aggregates.get("codes", {}).get(f.name):
+            labels = {}
+            for c in codelist.codes:
+                labels.setdefault(c.code, c.label)
+            top = [(code, labels.get(code, "(hors liste)"), rows, amount)
+                   for code, rows, amount in aggregates["codes"][f.name][:15]]
         versions = [v for v in package.extract.header_versions if f.name in v.columns]
         renderer.page(f"{base}/colonnes/{f.name}.html", "column.html", f"{f.name} – {f.title}",
                       [crumb, (f.name, None)], field=f, codelist=codelist, profile=profile, latest=latest,
                       top_codes=top, versions=versions, type_label=TYPE_LABELS[f.type],
-                      storage=str(storage_type(package, f.name)))
+                      storage=str(storage_type(package, f.name)), amount_field=amount_field,
+                      total_amount=total_amount)
     for codelist in codelists:
-        profile = latest["profiles"].get(codelist.variable) if latest else None
-        counts = profile.code_counts if profile else {}
+        latest_codes = {code: (rows, amount) for code, rows, amount in
+                        ((latest or {}).get("aggregates") or {}).get("codes", {}).get(codelist.variable, [])}
+        seen = usage.get(codelist.variable, {})
         listed = {c.code for c in codelist.codes}
-        unlisted = sorted(((code, rows) for code, rows in counts.items() if code not in listed), key=lambda kv: -kv[1])
+        unlisted = sorted(((code, span) for code, span in seen.items() if code not in listed), key=lambda kv: str(kv[0]))
+        never = [c for c in codelist.codes if c.code not in seen]
+        rows = [{"code": c.code, "label": c.label, "extra": c.extra,
+                 "rows": latest_codes.get(c.code, (0, 0))[0], "amount": latest_codes.get(c.code, (0, 0))[1],
+                 "first": seen.get(c.code, (None, None))[0], "last": seen.get(c.code, (None, None))[1]}
+                for c in codelist.codes]
         renderer.page(f"{base}/codes/{codelist.variable}.html", "codelist.html", f"Codes {codelist.variable}",
-                      [crumb, (f"Codes {codelist.variable}", None)], codelist=codelist, latest=latest if profile else None,
-                      counts=counts, unlisted=unlisted, has_column=codelist.variable in {f.name for f in package.fields})
+                      [crumb, (f"Codes {codelist.variable}", None)], codelist=codelist, rows=rows,
+                      latest=latest if codelist.variable in usage else None, unlisted=unlisted, never=never,
+                      amount_field=amount_field, has_column=codelist.variable in {f.name for f in package.fields})
         shutil.copyfile(codelist.path, renderer.out / base / "codes" / f"{codelist.variable}.csv")
+        (renderer.out / base / "codes" / f"{codelist.variable}.json").write_text(json.dumps({
+            "variable": codelist.variable, "title": codelist.title, "description": codelist.description,
+            "official": codelist.official,
+            "codes": [{"code": c.code, "libelle": c.label, codelist.extra_column: c.extra} for c in codelist.codes],
+        }, ensure_ascii=False, indent=1), encoding="utf-8")
     for month in months:
         renderer.page(f"{base}/validation/{month['month']}.html", "validation.html",
                       f"Validation {mois(month['month'])}", [crumb, (f"Validation {mois(month['month'])}", None)],

@@ -10,6 +10,7 @@ import pytest
 
 import build
 from conftest import PACKAGE_DIR
+from portal.convert import file_sha256
 from portal.errors import InvalidData
 
 
@@ -84,8 +85,13 @@ def test_downloads_and_published_datapackage(site):
     assert (base / "2025-03" / "A202503.csv.gz").exists() and (base / "2025-03" / "A202503.parquet").exists()
     descriptor = json.loads((base / "datapackage.json").read_text())
     extracts = [r for r in descriptor["resources"] if r["name"].startswith("extrait-")]
-    assert len(extracts) == 15
+    assert len(extracts) == 30  # CSV and Parquet of 15 months
+    assert {r["format"] for r in extracts} == {"csv", "parquet"}
     assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in extracts)
+    for resource in extracts:  # sizes and checksums are those of the files served
+        served = base / resource["path"]
+        assert served.stat().st_size == resource["bytes"]
+        assert file_sha256(served) == resource["hash"].split(":")[1]
     from frictionless import Package
     report = Package(str(base / "datapackage.json")).validate()
     assert report.valid, report.flatten(["type", "rowNumber", "fieldName", "note"])[:5]
@@ -153,3 +159,58 @@ def test_unchanged_months_come_from_the_cache(tmp_path, capsys):
     capsys.readouterr()
     build.build(packages, tmp_path / "site", tmp_path / "cache")
     assert capsys.readouterr().err.count("repris du cache") == 3
+
+
+def test_dcat_catalogue_parses_and_carries_what_harvesters_read(site):
+    from rdflib import Graph, Namespace
+    from rdflib.namespace import DCAT, DCTERMS, RDF
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    for name, fmt in (("catalog.ttl", "turtle"), ("catalog.jsonld", "json-ld")):
+        graph = Graph().parse(site / name, format=fmt)
+        dataset = next(graph.subjects(RDF.type, DCAT.Dataset))
+        for predicate in (DCTERMS.title, DCTERMS.description, DCAT.keyword, DCTERMS.license,
+                          DCTERMS.accrualPeriodicity, DCTERMS.temporal, DCAT.contactPoint, DCAT.landingPage,
+                          DCTERMS.identifier):
+            assert graph.value(dataset, predicate) is not None, (name, predicate)
+        distributions = list(graph.objects(dataset, DCAT.distribution))
+        assert len(distributions) == 30
+        for distribution in distributions:
+            for predicate in (DCAT.downloadURL, DCAT.mediaType, DCTERMS["format"], DCAT.byteSize, DCTERMS.conformsTo):
+                assert graph.value(distribution, predicate) is not None, (name, predicate)
+            checksum = graph.value(distribution, spdx.checksum)
+            assert len(str(graph.value(checksum, spdx.checksumValue))) == 64
+
+
+def test_schema_org_sitemap_robots_and_latest_alias(site):
+    page = (site / "donnees" / "open-damir" / "index.html").read_text(encoding="utf-8")
+    script = re.search(r'<script type="application/ld\+json">(.*?)</script>', page, re.S).group(1)
+    data = json.loads(script)
+    assert data["@type"] == "Dataset" and data["temporalCoverage"] == "2024-01/2025-03"
+    assert data["license"] and data["name"] and data["description"]
+    assert all({"contentUrl", "encodingFormat", "contentSize"} <= set(d) for d in data["distribution"])
+    sitemap = (site / "sitemap.xml").read_text()
+    assert sitemap.count("<loc>") == len([p for p in site.rglob("*.html") if p.name != "404.html"])
+    assert "Sitemap: " in (site / "robots.txt").read_text()
+    latest = json.loads((site / "donnees" / "open-damir" / "latest.json").read_text())
+    assert latest["month"] == "2025-03"
+    assert "/donnees/open-damir/latest/open-damir.parquet /donnees/open-damir/2025-03/A202503.parquet 302" in \
+        (site / "_redirects").read_text()
+
+
+def test_large_files_are_linked_not_copied(tmp_path):
+    from portal.config import SiteConfig
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*"))
+    config = SiteConfig(base_url="https://portail.example/", max_file_bytes=145_000,
+                        files_base_url="https://fichiers.example/")
+    out = tmp_path / "site"
+    build.build(packages, out, tmp_path / "cache", config=config)
+    base = out / "donnees" / "open-damir"
+    assert not (base / "2025-01" / "A202501.parquet").exists()  # 147 kB: over the limit
+    assert (base / "2025-01" / "A202501.csv.gz").exists()  # 143 kB: under it
+    descriptor = json.loads((base / "datapackage.json").read_text())
+    parquet = next(r for r in descriptor["resources"] if r["name"] == "extrait-2025-01-parquet")
+    assert parquet["path"] == "https://fichiers.example/donnees/open-damir/2025-01/A202501.parquet"
+    assert parquet["bytes"] > 145_000 and parquet["hash"].startswith("sha256:")
+    page = (base / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://fichiers.example/donnees/open-damir/2025-01/A202501.parquet"' in page

@@ -109,3 +109,19 @@ def test_every_portal_yaml_key_is_documented():
     keys = {re.sub(r"families\.[A-Z]+", "families.*", k) for k in _keys(config)}
     missing = sorted(k for k in keys if k not in documented)
     assert not missing, f"keys of portal.yaml not documented in docs/configuration.md: {missing}"
+
+
+def test_every_site_yaml_key_is_documented():
+    documentation = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"`([a-z_.*]+)`", documentation))
+    config = yaml.safe_load((ROOT / "site.yaml").read_text())
+    missing = sorted(k for k in ("site." + key for key in _keys(config)) if k not in documented)
+    assert not missing, f"keys of site.yaml not documented in docs/configuration.md: {missing}"
+
+
+def test_unknown_site_yaml_key_is_an_error(tmp_path):
+    from portal.config import load_site_config
+    path = tmp_path / "site.yaml"
+    path.write_text("title: x\nbase_ulr: https://exemple.fr/\n")
+    with pytest.raises(PackageError, match="base_ulr"):
+        load_site_config(path)
