@@ -242,7 +242,8 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
     for month in months:
         renderer.page(f"{base}/validation/{month['month']}.html", "validation.html",
                       f"Validation {mois(month['month'])}", [crumb, (f"Validation {mois(month['month'])}", None)],
-                      task=month["report"]["tasks"][0], month=month, json_href=f"../{month['month']}/validation.json")
+                      task=month["report"]["tasks"][0], month=month, json_href=f"../{month['month']}/validation.json",
+                      codes_href="../codes/")
     for doc in docs:
         renderer.page(f"{base}/documentation/{doc.slug}.html", "page.html", doc.title, [crumb, (doc.title, None)],
                       body=doc.body, toc=doc.toc)
@@ -261,6 +262,6 @@ def render_validation_pages(out: Path, package: DataPackage, results: list) -> l
         (out / f"{stem}.json").write_text(json.dumps(result.report, ensure_ascii=False, indent=2), encoding="utf-8")
         month = {"month": result.month, "valid": result.valid, "warnings": result.report["stats"]["warnings"]}
         renderer.page(f"{stem}.html", "validation.html", f"Validation {result.path.name}", [],
-                      task=result.report["tasks"][0], month=month, json_href=f"{stem}.json")
+                      task=result.report["tasks"][0], month=month, json_href=f"{stem}.json", codes_href=None)
         pages.append(out / f"{stem}.html")
     return pages
