@@ -30,7 +30,6 @@ except ImportError:  # pragma: no cover - isal is a declared dependency
     _gzip_threaded = None
 
 GZIP_MAGIC = b"\x1f\x8b"
-BLOCK_SIZE = 8 << 20  # bytes of CSV per Arrow block: bounds memory, keeps both cores busy
 
 ARROW_TYPES = {"integer": pa.int64(), "number": pa.float64(), "string": pa.string()}
 

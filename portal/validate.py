@@ -24,7 +24,7 @@ from frictionless import errors as fl_errors
 
 from portal.errors import ExtractError
 from portal.formula import Formula
-from portal.package import DataPackage, Field, HeaderVersion, RowRule
+from portal.package import DataPackage, Field, RowRule
 from portal.read import (
     ARROW_TYPES, BadRowCounter, HeaderMatch, ReadPlan, _GZIP_ERRORS, decompression_error, iter_batches,
     locate_bad_rows, match_header, open_extract, plan_for, prefetch, read_header,

@@ -11,7 +11,6 @@ import pytest
 import build
 from conftest import PACKAGE_DIR
 from portal.convert import file_sha256
-from portal.errors import InvalidData
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 import gzip
 
-import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from portal.errors import PortalError
