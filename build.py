@@ -21,7 +21,8 @@ from pathlib import Path
 
 from portal import __version__
 from portal import cache
-from portal.aggregate import month_aggregates
+from portal.aggregate import month_aggregates, write_month_cube
+from portal.chart import build_charts, load_charts
 from portal.convert import ParquetSink, PublishedFile, describe, metadata_for, republish_csv, storage_type
 from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
@@ -29,7 +30,7 @@ from portal.config import SiteConfig, load_site_config
 from portal.publish import (
     index_for_search, link_or_copy, schema_org_dataset, staged_site, write_catalog, write_json, write_redirects, write_sitemap,
 )
-from portal.render import SiteRenderer, render_package, render_validation_pages
+from portal.render import SiteRenderer, euros, render_charts, render_package, render_validation_pages
 from portal.sample import parse_months, write_sample
 from portal.validate import ColumnProfile, merge_reports, validate_extract
 
@@ -101,8 +102,14 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     record["files"] = [describe(csv_path, "csv", result.rows, csv_sha)]
     if parquet:
         record["files"].append(describe(parquet, "parquet", result.rows, sinks[-1].sha256))
-    if parquet:  # stage 4: sums per code and totals, from the Parquet, in exact decimals
-        record["aggregates"] = month_aggregates(package, parquet, result.header.version.columns)
+    if parquet:  # stage 4: sums per code and totals, and the month's cube, from the Parquet
+        columns = list(result.header.version.columns)
+        record["aggregates"] = month_aggregates(package, parquet, columns)
+        charts = load_charts(package)
+        if charts:
+            cube = write_month_cube(parquet, columns, charts.dimensions, charts.measures,
+                                    month_dir / f"cube-{stem}.parquet")
+            record["cube"] = describe(cube, "parquet", pq_rows(cube))
     seconds = time.perf_counter() - started
     log(f"  {month} : {grouped(result.rows)} lignes valides en {seconds:.1f} s "
         f"({grouped(result.rows / max(seconds, 1e-9))} lignes/s)")
@@ -111,15 +118,28 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
 
 
 def _record_to_json(record: dict) -> dict:
-    return {**record, "profiles": {name: p.to_json() for name, p in record["profiles"].items()},
+    data = {**record, "profiles": {name: p.to_json() for name, p in record["profiles"].items()},
             "files": [{**f.to_json(), "sha256": f.sha256} for f in record["files"]]}
+    if record.get("cube"):
+        data["cube"] = {**record["cube"].to_json(), "sha256": record["cube"].sha256}
+    return data
 
 
 def _record_from_json(data: dict, month_dir: Path) -> dict:
-    files = [PublishedFile(month_dir / f["name"], f["format"], f["mediatype"], f["bytes"], f["sha256"], f["rows"],
-                           f["compression"]) for f in data["files"]]
+    def published(f):
+        return PublishedFile(month_dir / f["name"], f["format"], f["mediatype"], f["bytes"], f["sha256"], f["rows"],
+                             f["compression"])
     profiles = {name: ColumnProfile.from_json(p) for name, p in data["profiles"].items()}
-    return {**{k: v for k, v in data.items() if k != "key"}, "profiles": profiles, "files": files}
+    record = {**{k: v for k, v in data.items() if k != "key"}, "profiles": profiles,
+              "files": [published(f) for f in data["files"]]}
+    if data.get("cube"):
+        record["cube"] = published(data["cube"])
+    return record
+
+
+def pq_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+    return pq.ParquetFile(path).metadata.num_rows
 
 
 def grouped(number: float) -> str:
@@ -272,6 +292,10 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
         for package, item in zip(packages, site["packages"]):
             publish_package(package, months[package.name], out, config)
             render_package(renderer, package, months[package.name], schema_org_dataset(config, item))
+            chart_config = load_charts(package)
+            if chart_config:  # stage 6: charts from the monthly cubes
+                cubes = {m["month"]: m["cube"].path for m in months[package.name] if m.get("cube")}
+                render_charts(renderer, package, build_charts(package, chart_config, cubes, euros))
         renderer.page("index.html", "index.html", site["title"])
         renderer.page("404.html", "404.html", "Page introuvable")
         renderer.page("recherche.html", "search.html", "Rechercher")

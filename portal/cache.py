@@ -15,13 +15,15 @@ from portal.convert import file_sha256
 from portal.package import DataPackage
 
 PORTAL_DIR = Path(portal.__file__).resolve().parent
-STEP_MODULES = ("read.py", "validate.py", "convert.py", "formula.py", "package.py", "aggregate.py", "cache.py")
+STEP_MODULES = ("read.py", "validate.py", "convert.py", "formula.py", "package.py", "aggregate.py", "cache.py",
+                "chart.py")
 BUILD_SCRIPT = PORTAL_DIR.parent / "build.py"  # process_month lives there
 
 
 def package_fingerprint(package: DataPackage) -> str:
     digest = hashlib.sha256()
     inputs = [package.extract.schema_path, package.root / "portal.yaml", package.root / "datapackage.json"]
+    inputs += [path for path in (package.root / "charts.yaml",) if path.exists()]
     inputs += sorted(c.path for c in package.codelists.values())
     inputs += [PORTAL_DIR / name for name in STEP_MODULES]
     if BUILD_SCRIPT.exists():

@@ -265,3 +265,18 @@ def render_validation_pages(out: Path, package: DataPackage, results: list) -> l
                       task=result.report["tasks"][0], month=month, json_href=f"{stem}.json", codes_href=None)
         pages.append(out / f"{stem}.html")
     return pages
+
+
+def render_charts(renderer: SiteRenderer, package: DataPackage, charts: list[dict]) -> None:
+    """A page per chart (SVG in a figure, text alternative, data table, downloads) and an index."""
+    base = f"donnees/{package.name}/graphiques"
+    crumb = (package.title, "../index.html")
+    folder = renderer.out / base
+    folder.mkdir(parents=True, exist_ok=True)
+    for chart in charts:
+        spec = chart["spec"]
+        (folder / f"{spec.id}.svg").write_text(chart["svg"], encoding="utf-8")
+        (folder / f"{spec.id}.csv").write_text(chart["csv"], encoding="utf-8")
+        renderer.page(f"{base}/{spec.id}.html", "chart.html", spec.title, [crumb, ("Graphiques", "index.html"),
+                      (spec.title, None)], chart=chart, spec=spec)
+    renderer.page(f"{base}/index.html", "charts.html", "Graphiques", [crumb, ("Graphiques", None)], charts=charts)
