@@ -260,6 +260,7 @@ def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[s
         "sources": first.get("sources", []), "licenses": first.get("licenses", []),
         "packages": [{"name": p.name, "title": p.title, "short_description": p.short_description,
                       "descriptor": p.descriptor, "amount_field": p.measures.main_amount,
+                      "has_charts": (p.root / "charts.yaml").exists(),
                       "months": months[p.name], "latest": next((m for m in reversed(months[p.name]) if m["valid"]), None)}
                      for p in packages],
     }

@@ -194,6 +194,7 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
         "months": months, "categories": list(categories.items()), "codelists": codelists, "docs": docs,
         "citation": citation(package, latest["month"] if latest else None),
         "bibtex": bibtex(package, latest["month"] if latest else None),
+        "has_charts": (package.root / "charts.yaml").exists(),
     }
     crumb = (package.title, "../index.html")
     renderer.page(f"{base}/index.html", "dataset.html", package.title, [(package.title, None)], package=context,
