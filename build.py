@@ -23,7 +23,9 @@ from portal import __version__
 from portal import cache
 from portal.aggregate import month_aggregates, write_month_cube
 from portal.chart import build_charts, load_charts
-from portal.convert import ParquetSink, PublishedFile, describe, metadata_for, republish_csv, storage_type
+from portal.convert import (
+    ParquetSink, PublishedFile, describe, file_sha256, metadata_for, republish_csv, storage_type,
+)
 from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
 from portal.config import SiteConfig, load_site_config
@@ -107,7 +109,7 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
         record["aggregates"] = month_aggregates(package, parquet, columns)
         charts = load_charts(package)
         if charts:
-            cube = write_month_cube(parquet, columns, charts.dimensions, charts.measures,
+            cube = write_month_cube(package, parquet, columns, charts.dimensions, charts.measures,
                                     month_dir / f"cube-{stem}.parquet")
             record["cube"] = describe(cube, "parquet", pq_rows(cube))
     seconds = time.perf_counter() - started
@@ -195,6 +197,8 @@ def publish_package(package: DataPackage, months: list[dict], out: Path, config:
             else:  # described, not re-validated: the same rows as the CSV beside it
                 resources.append({**resource, "type": "file", "format": "parquet",
                                   "mediatype": "application/vnd.apache.parquet"})
+        if month.get("cube"):
+            resources.append(publish_cube(package, month, out))
     for codelist in package.codelists.values():
         descriptor = next(r for r in package.descriptor["resources"] if r["name"] == codelist.name)
         resources.append({**descriptor, "path": f"codes/{codelist.variable}.csv"})
@@ -205,6 +209,38 @@ def publish_package(package: DataPackage, months: list[dict], out: Path, config:
     if valid:
         write_json(base / "latest.json", {"month": valid[-1]["month"], "files": [
             {k: v for k, v in d.items() if k not in ("href", "url_path", "external")} for d in valid[-1]["downloads"]]})
+
+
+def publish_cube(package: DataPackage, month: dict, out: Path) -> dict:
+    """The month's cube as Parquet and CSV, with its own Table Schema: the light download."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+    cube = month["cube"]
+    relative = f"{month['month']}/{cube.path.name}"
+    base = out / "donnees" / package.name
+    link_or_copy(cube.path, base / relative)
+    table = pq.read_table(cube.path)
+    csv_relative = relative.replace(".parquet", ".csv")
+    pacsv.write_csv(table, base / csv_relative)
+    names = {f.name: f for f in package.fields}
+    fields = []
+    for column in table.schema:
+        source = names.get(column.name)
+        if column.name == "lignes":
+            fields.append({"name": "lignes", "title": "Nombre de lignes du fichier source", "type": "integer"})
+        elif source is not None and source.type == "number":
+            fields.append({"name": column.name, "title": f"Somme de {column.name} (euros, au centime)", "type": "number"})
+        elif source is not None:
+            fields.append({"name": column.name, "title": source.title, "type": source.type})
+    month["cube_downloads"] = [
+        {"format": "parquet", "href": relative, "bytes": cube.bytes},
+        {"format": "csv", "href": csv_relative, "bytes": (base / csv_relative).stat().st_size},
+    ]
+    return {"name": f"cube-{month['month']}", "title": f"Cube mensuel {month['month']} (agrégat compact)",
+            "description": "Montants préfiltrés sommés par mois de traitement et par dimension principale.",
+            "path": csv_relative, "type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
+            "bytes": (base / csv_relative).stat().st_size,
+            "hash": f"sha256:{file_sha256(base / csv_relative)}", "schema": {"fields": fields}}
 
 
 def without_timings(report: dict) -> dict:
@@ -260,7 +296,7 @@ def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[s
         "sources": first.get("sources", []), "licenses": first.get("licenses", []),
         "packages": [{"name": p.name, "title": p.title, "short_description": p.short_description,
                       "descriptor": p.descriptor, "amount_field": p.measures.main_amount,
-                      "has_charts": (p.root / "charts.yaml").exists(),
+                      "has_charts": (p.root / "charts.yaml").exists(), "charts": [],
                       "months": months[p.name], "latest": next((m for m in reversed(months[p.name]) if m["valid"]), None)}
                      for p in packages],
     }
@@ -291,12 +327,14 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
         renderer = SiteRenderer(out, site)
         renderer.assets()
         for package, item in zip(packages, site["packages"]):
-            publish_package(package, months[package.name], out, config)
-            render_package(renderer, package, months[package.name], schema_org_dataset(config, item))
             chart_config = load_charts(package)
             if chart_config:  # stage 6: charts from the monthly cubes
                 cubes = {m["month"]: m["cube"].path for m in months[package.name] if m.get("cube")}
-                render_charts(renderer, package, build_charts(package, chart_config, cubes, euros))
+                item["charts"] = build_charts(package, chart_config, cubes, euros)
+                render_charts(renderer, package, item["charts"])
+            publish_package(package, months[package.name], out, config)
+            render_package(renderer, package, months[package.name], schema_org_dataset(config, item),
+                           item.get("charts", ()))
         renderer.page("index.html", "index.html", site["title"])
         renderer.page("404.html", "404.html", "Page introuvable")
         renderer.page("recherche.html", "search.html", "Rechercher")

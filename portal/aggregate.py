@@ -54,13 +54,15 @@ def _euros(value: Decimal | None) -> float | None:
     return None if value is None else float(value.quantize(Decimal("0.01")))
 
 
-def write_month_cube(parquet: Path, columns: list[str], dimensions: list[str], measures: list[str],
-                     target: Path) -> Path:
+def write_month_cube(package: DataPackage, parquet: Path, columns: list[str], dimensions: list[str],
+                     measures: list[str], target: Path) -> Path:
     """The month's compact aggregate: processing month × ``dimensions``, ``measures`` summed
     in exact decimals, and the row count. A dimension the month's header lacks is null."""
     keys = ["FLX_ANN_MOI"] + [d for d in dimensions if d != "FLX_ANN_MOI"]
     select = ", ".join(_quote(d) if d in columns else f"NULL AS {_quote(d)}" for d in keys)
-    sums = ", ".join(f"sum(CAST({_quote(m)} AS DECIMAL(38, 2))) AS {_quote(m)}" for m in measures)
+    sums = ", ".join(  # amounts in exact decimals, counts as integers
+        f"sum(CAST({_quote(m)} AS {'DECIMAL(38, 2)' if package.field(m).type == 'number' else 'BIGINT'})) AS {_quote(m)}"
+        for m in measures)
     partial = target.with_name(target.name + ".partial")
     con = duckdb.connect()
     con.execute("SET threads TO 2")

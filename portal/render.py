@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import escape
 
+from portal.chart import interactive_bundle
 from portal.convert import storage_type
 from portal.package import DataPackage
 
@@ -179,7 +180,8 @@ def bibtex(package: DataPackage, latest_month: str | None) -> str:
             f"  howpublished = {{\\url{{{package.descriptor.get('homepage', '')}}}}}\n}}")
 
 
-def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict], jsonld: dict | None = None) -> None:
+def render_package(renderer: SiteRenderer, package: DataPackage, months: list[dict], jsonld: dict | None = None,
+                   charts: list[dict] = ()) -> None:
     """Dataset page, column pages, code list pages, validation reports, documentation."""
     base = f"donnees/{package.name}"
     latest = next((m for m in reversed(months) if m["valid"]), None)
@@ -218,7 +220,7 @@ def render_package(renderer: SiteRenderer, package: DataPackage, months: list[di
                       [crumb, (f.name, None)], field=f, codelist=codelist, profile=profile, latest=latest,
                       top_codes=top, versions=versions, type_label=TYPE_LABELS[f.type],
                       storage=str(storage_type(package, f.name)), amount_field=amount_field,
-                      total_amount=total_amount)
+                      total_amount=total_amount, charts=[c for c in charts if f.name in c["columns"]])
     for codelist in codelists:
         latest_codes = {code: (rows, amount) for code, rows, amount in
                         ((latest or {}).get("aggregates") or {}).get("codes", {}).get(codelist.variable, [])}
@@ -277,7 +279,12 @@ def render_charts(renderer: SiteRenderer, package: DataPackage, charts: list[dic
     for chart in charts:
         spec = chart["spec"]
         (folder / f"{spec.id}.svg").write_text(chart["svg"], encoding="utf-8")
+        (folder / f"{spec.id}.png").write_bytes(chart["png"])
+        (folder / f"{spec.id}.vl.json").write_text(json.dumps(chart["vega"], ensure_ascii=False), encoding="utf-8")
         (folder / f"{spec.id}.csv").write_text(chart["csv"], encoding="utf-8")
         renderer.page(f"{base}/{spec.id}.html", "chart.html", spec.title, [crumb, ("Graphiques", "index.html"),
                       (spec.title, None)], chart=chart, spec=spec)
     renderer.page(f"{base}/index.html", "charts.html", "Graphiques", [crumb, ("Graphiques", None)], charts=charts)
+    bundle = renderer.out / "assets" / "graphiques.js"
+    if not bundle.exists():
+        bundle.write_text(interactive_bundle(), encoding="utf-8")
