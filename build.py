@@ -50,7 +50,7 @@ def log(message: str) -> None:
 
 
 def process_month(package: DataPackage, path: Path, store: Path, fingerprint: str | None = None) -> dict:
-    """Validate one extract and, if valid, write its Parquet and republish its CSV.gz.
+    """Stages 1-4 for one monthly file: read, validate, convert, aggregate.
 
     The result is kept under the sha256 of the file and of everything that decides it
     (``portal.cache``): an unchanged month is not read again."""
@@ -63,7 +63,21 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     if stored is not None:
         log(f"  {month} : inchangé, repris du cache")
         return _record_from_json(stored, month_dir)
+    started = time.perf_counter()
+    record = validate_and_convert(package, path, month_dir)
+    if record["valid"]:
+        aggregate_month(package, record, month_dir)
+        seconds = time.perf_counter() - started
+        log(f"  {month} : {grouped(record['rows'])} lignes valides en {seconds:.1f} s "
+            f"({grouped(record['rows'] / max(seconds, 1e-9))} lignes/s)")
+        cache.save(month_dir, key, _record_to_json(record))
+    return record
 
+
+def validate_and_convert(package: DataPackage, path: Path, month_dir: Path) -> dict:
+    """One pass over the file: every row validated while its Parquet is written; if the
+    month is valid, the Parquet is kept and the CSV.gz republished, otherwise nothing is."""
+    month = package.extract.month_of(path.name)
     stem = path.name.split(".")[0]
     sinks: list[ParquetSink] = []
 
@@ -83,7 +97,6 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
         while sinks:
             sinks.pop().discard()
 
-    started = time.perf_counter()
     try:
         result = validate_extract(package, path, sink_factory=new_sink, on_restart=discard,
                                   storage=lambda name: storage_type(package, name))
@@ -93,6 +106,7 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     write_json(month_dir / "validation.json", result.report)
     record = {"month": month, "source": path.name, "source_sha256": result.sha256, "valid": result.valid,
               "rows": result.rows, "header_version": result.header_version,
+              "columns": list(result.header.version.columns) if result.header and result.header.version else [],
               "warnings": result.report["stats"]["warnings"], "report": result.report,
               "profiles": result.profiles, "files": []}
     if not result.valid:
@@ -104,19 +118,21 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     record["files"] = [describe(csv_path, "csv", result.rows, csv_sha)]
     if parquet:
         record["files"].append(describe(parquet, "parquet", result.rows, sinks[-1].sha256))
-    if parquet:  # stage 4: sums per code and totals, and the month's cube, from the Parquet
-        columns = list(result.header.version.columns)
-        record["aggregates"] = month_aggregates(package, parquet, columns)
-        charts = load_charts(package)
-        if charts:
-            cube = write_month_cube(package, parquet, columns, charts.dimensions, charts.measures,
-                                    month_dir / f"cube-{stem}.parquet")
-            record["cube"] = describe(cube, "parquet", pq_rows(cube))
-    seconds = time.perf_counter() - started
-    log(f"  {month} : {grouped(result.rows)} lignes valides en {seconds:.1f} s "
-        f"({grouped(result.rows / max(seconds, 1e-9))} lignes/s)")
-    cache.save(month_dir, key, _record_to_json(record))
     return record
+
+
+def aggregate_month(package: DataPackage, record: dict, month_dir: Path) -> None:
+    """Stage 4, from the Parquet (never the CSV again): totals and usage of every code, and
+    the month's cube for the charts, all in exact decimals."""
+    parquet = next((f.path for f in record["files"] if f.format == "parquet"), None)
+    if parquet is None:
+        return
+    record["aggregates"] = month_aggregates(package, parquet, record["columns"])
+    charts = load_charts(package)
+    if charts:
+        cube = write_month_cube(package, parquet, record["columns"], charts.dimensions, charts.measures,
+                                month_dir / f"cube-{parquet.stem}.parquet")
+        record["cube"] = describe(cube, "parquet", pq_rows(cube))
 
 
 def _record_to_json(record: dict) -> dict:

@@ -68,7 +68,7 @@ def test_invalid_month_leaves_no_parquet(package, tmp_path):
     path.write_text("\n".join(lines) + "\n")
     record = build.process_month(package, path, tmp_path / "store")
     assert not record["valid"] and record["files"] == []
-    leftovers = [p.name for p in (tmp_path / "store" / "2025-01").iterdir()]
+    leftovers = sorted(p.name for p in (tmp_path / "store" / "2025-01").iterdir())
     assert leftovers == ["validation.json"]
 
 
