@@ -14,6 +14,15 @@ import duckdb
 from portal.package import DataPackage
 
 
+def _connect() -> duckdb.DuckDBPyConnection:
+    """DuckDB on the two cores, memory capped (it spills to disk past it), silent."""
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute("SET threads TO 2")
+    con.execute("SET memory_limit = '1GB'")
+    return con
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -24,8 +33,7 @@ def month_aggregates(package: DataPackage, parquet: Path, columns: list[str]) ->
     family = next((f for f in package.measures.families.values() if amount.startswith(f.prefix)), None)
     measures = [c for c in columns if family and c.startswith(family.prefix) and package.field(c).type == "number"]
     coded = [c for c in columns if package.field(c).codelist]
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
+    con = _connect()
     source = f"read_parquet('{parquet.as_posix()}')"
     totals_sql = ", ".join(f"sum(CAST({_quote(m)} AS DECIMAL(38, 2)))" for m in measures)
     row = con.execute(f"SELECT count(*){', ' + totals_sql if totals_sql else ''} FROM {source}").fetchone()
@@ -64,8 +72,7 @@ def write_month_cube(package: DataPackage, parquet: Path, columns: list[str], di
         f"sum(CAST({_quote(m)} AS {'DECIMAL(38, 2)' if package.field(m).type == 'number' else 'BIGINT'})) AS {_quote(m)}"
         for m in measures)
     partial = target.with_name(target.name + ".partial")
-    con = duckdb.connect()
-    con.execute("SET threads TO 2")
+    con = _connect()
     con.execute(
         f"COPY (SELECT {select}, {sums}, count(*) AS lignes FROM read_parquet('{parquet.as_posix()}') "
         f"GROUP BY ALL ORDER BY ALL) TO '{partial.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")

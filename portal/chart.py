@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import altair as alt
@@ -128,6 +129,7 @@ class ChartData:
     def __init__(self, package: DataPackage, config: ChartConfig, cubes: dict[str, Path]):
         self.package, self.config, self.months = package, config, sorted(cubes)
         self.con = duckdb.connect()
+        self.con.execute("SET enable_progress_bar = false")
         files = ", ".join(f"'{cubes[m].as_posix()}'" for m in self.months)
         self.con.execute(f"CREATE VIEW cube AS SELECT * FROM read_parquet([{files}], union_by_name=true)")
         if config.categories_path:
@@ -153,7 +155,7 @@ class ChartData:
         facet = f", {_quote(spec.facet)}" if spec.facet else ", NULL"
         query = (f"SELECT {key} AS key{facet} AS facet, sum({_quote(spec.measure)}) AS value FROM cube AS s "
                  f"{self._join(spec.by)} WHERE {where} GROUP BY 1, 2")
-        order = "key" if spec.by == PROCESSING_MONTH else "value DESC"
+        order = "key, facet" if spec.by == PROCESSING_MONTH else "value DESC, key, facet"  # ties: a stable order
         records = self.con.execute(f"{query} ORDER BY {order}").fetchall()
         if spec.top:
             records = records[:spec.top]
@@ -172,6 +174,17 @@ class ChartData:
                 row["facet"] = facet_labels.get(facet_value, str(facet_value))
             result.append(row)
         return result
+
+    def category_coverage(self, spec: ChartSpec) -> float:
+        """Share of the measure in codes that the grouping file puts in a category."""
+        where = _where(spec.filters)
+        if spec.latest_month_only:
+            where += f" AND {_quote(PROCESSING_MONTH)} = {int(self.months[-1].replace('-', ''))}"
+        classified, total = self.con.execute(
+            f"SELECT sum(CASE WHEN c.categorie IS NOT NULL AND c.categorie <> 'non-classe' "
+            f"THEN {_quote(spec.measure)} ELSE 0 END), sum({_quote(spec.measure)}) FROM cube AS s "
+            f"{self._join('category')} WHERE {where}").fetchone()
+        return float(100 * classified / total) if total else 100.0
 
     def _key_sql(self, by: str) -> str:
         return "coalesce(c.libelle, 'Non classé')" if by == "category" else f"s.{_quote(by)}"
@@ -207,47 +220,48 @@ class ChartData:
         """Measure by care month, with how much of each is known: a care month keeps
         receiving amounts for months after it; placeholders '0000'/'00' stay 'inconnu'."""
         year, month = _quote(self.config.care_year), _quote(self.config.care_month)
-        records = self.con.execute(
-            f"SELECT {year} || '-' || {month} AS care, {_quote(PROCESSING_MONTH)} AS processed, "
-            f"sum({_quote(spec.measure)}) FROM cube WHERE {_where(spec.filters)} GROUP BY 1, 2").fetchall()
+        records = self._care_records(spec)
         first_processed = _month_label(min(r[1] for r in records)) if records else None
         last_processed = self.months[-1]
-        by_care: dict[str, float] = {}
+        by_care: dict[str, Decimal] = {}  # exact sums: the same bytes whatever the order of rows
         for care, _processed, value in records:
             key = care if _is_month(care) else UNKNOWN_CARE
-            by_care[key] = by_care.get(key, 0.0) + float(value)
+            by_care[key] = by_care.get(key, Decimal(0)) + value
         result = []
         earlier = [k for k in by_care if k != UNKNOWN_CARE and k < first_processed]
         if earlier:  # care before the first published month: one bar, so totals still add up
             result.append({"key": "avant", "label": f"avant {first_processed}", "lag": None, "facet": "mois de soins",
-                           "value": sum(by_care[k] for k in earlier)})
+                           "value": float(sum(by_care[k] for k in earlier))})
         for care in sorted(k for k in by_care if k != UNKNOWN_CARE and k >= first_processed):
             lag = _months_between(care, last_processed)
-            result.append({"key": care, "label": care, "value": by_care[care], "lag": lag,
+            result.append({"key": care, "label": care, "value": float(by_care[care]), "lag": lag,
                            "facet": "récent, incomplet" if lag < 3 else "mois de soins"})
         if UNKNOWN_CARE in by_care:
-            result.append({"key": UNKNOWN_CARE, "label": "date de soins inconnue", "value": by_care[UNKNOWN_CARE],
+            result.append({"key": UNKNOWN_CARE, "label": "date de soins inconnue", "value": float(by_care[UNKNOWN_CARE]),
                            "lag": None, "facet": "inconnu"})
         return result
 
     def completeness(self, spec: ChartSpec, lags=(0, 1, 3)) -> list[tuple[int, float]]:
         """Share of a care month's amount known after k processing months, for the care
         months with at least 6 months of processing after them (or all, with a warning)."""
-        year, month = _quote(self.config.care_year), _quote(self.config.care_month)
-        records = self.con.execute(
-            f"SELECT {year} || '-' || {month} AS care, {_quote(PROCESSING_MONTH)} AS processed, "
-            f"sum({_quote(spec.measure)}) FROM cube WHERE {_where(spec.filters)} GROUP BY 1, 2").fetchall()
+        records = self._care_records(spec)
         first, last = self.months[0], self.months[-1]
         per_care: dict[str, list] = {}
         for care, processed, value in records:
             if _is_month(care) and first <= care and _months_between(care, last) >= 6:
-                per_care.setdefault(care, []).append((_months_between(care, _month_label(processed)), float(value)))
+                per_care.setdefault(care, []).append((_months_between(care, _month_label(processed)), value))
         result = []
         for lag in lags:
             known = sum(v for items in per_care.values() for d, v in items if d <= lag)
             total = sum(v for items in per_care.values() for _d, v in items)
-            result.append((lag, 100 * known / total if total else 0.0))
+            result.append((lag, float(100 * known / total) if total else 0.0))
         return result
+
+    def _care_records(self, spec: ChartSpec) -> list[tuple]:
+        year, month = _quote(self.config.care_year), _quote(self.config.care_month)
+        return self.con.execute(
+            f"SELECT {year} || '-' || {month} AS care, {_quote(PROCESSING_MONTH)} AS processed, "
+            f"sum({_quote(spec.measure)}) FROM cube WHERE {_where(spec.filters)} GROUP BY 1, 2 ORDER BY 1, 2").fetchall()
 
 
 def _is_month(text: str) -> bool:
@@ -366,6 +380,10 @@ def build_charts(package: DataPackage, config: ChartConfig, cubes: dict[str, Pat
         extra, notes = "", []
         if spec.kind == "line" and data:
             extra = year_on_year(data)
+        if spec.by == "category" and source:
+            coverage = source.category_coverage(spec)
+            notes = [f"Couverture du regroupement : {f'{coverage:.2f}'.replace('.', ',')} % du montant est dans une "
+                     "catégorie ; le reste (codes sans catégorie) est montré comme « Non classé »."]
         if spec.kind == "care" and source:
             known = source.completeness(spec)
             notes = [f"Après {lag} mois de traitement, {f'{share:.1f}'.replace('.', ',')} % du montant d'un mois de soins est connu."

@@ -126,3 +126,29 @@ def test_each_chart_page_has_svg_text_table_and_downloads(built):
 def test_french_formats_in_the_rendered_chart(built):
     svg = (built / "montant-par-mois-de-traitement.svg").read_text(encoding="utf-8")
     assert "janv." in svg and "€" in svg
+
+
+def test_category_coverage_is_reported_and_right(built, raw_rows):
+    page = (built / "montant-par-categorie.html").read_text(encoding="utf-8")
+    shown = float(re.search(r"Couverture du regroupement : ([\d,]+) %", page).group(1).replace(",", "."))
+    with open(PACKAGE_DIR / "categories" / "prs_nat.csv", encoding="utf-8") as handle:
+        ranges = [(int(r["code_min"]), int(r["code_max"])) for r in csv.DictReader(handle) if r["categorie"] != "non-classe"]
+    latest = raw_rows[max(raw_rows)]
+    classified = sum(Decimal(r["FLT_REM_MNT"]) for r in latest if any(a <= int(r["PRS_NAT"]) <= b for a, b in ranges))
+    assert abs(shown - float(100 * classified / amount(latest))) < 0.01
+    assert shown > 99  # the grouping covers the codes in use
+
+
+def test_real_lines_reconcile_to_the_cent(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copyfile(PACKAGE_DIR / "data" / "reference" / "A202501_echantillon_reel.csv", data / "A202501.csv")
+    out = tmp_path / "site"
+    build.build(PACKAGE_DIR.parent, out, tmp_path / "cache", data_dir=data)
+    base = out / "donnees" / "open-damir" / "graphiques"
+    with open(data / "A202501.csv", encoding="ascii") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
+    total = amount(rows)
+    assert [Decimal(r["FLT_REM_MNT"]) for r in chart_rows(base, "montant-par-mois-de-traitement")] == [total]
+    for chart in ("montant-par-categorie", "montant-par-region", "montant-par-age-et-sexe", "montant-par-mois-de-soins"):
+        assert sum(Decimal(v["FLT_REM_MNT"]) for v in chart_rows(base, chart)) == total, chart
