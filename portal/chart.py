@@ -219,7 +219,6 @@ class ChartData:
     def _care(self, spec: ChartSpec) -> list[dict]:
         """Measure by care month, with how much of each is known: a care month keeps
         receiving amounts for months after it; placeholders '0000'/'00' stay 'inconnu'."""
-        year, month = _quote(self.config.care_year), _quote(self.config.care_month)
         records = self._care_records(spec)
         first_processed = _month_label(min(r[1] for r in records)) if records else None
         last_processed = self.months[-1]
