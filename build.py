@@ -22,6 +22,7 @@ from pathlib import Path
 from portal import __version__
 from portal import cache
 from portal.aggregate import month_aggregates, write_month_cube
+from portal.changes import atom_feed, release_changes
 from portal.chart import build_charts, load_charts
 from portal.convert import (
     ParquetSink, PublishedFile, describe, file_sha256, metadata_for, republish_csv, storage_type,
@@ -32,7 +33,9 @@ from portal.config import SiteConfig, load_site_config
 from portal.publish import (
     index_for_search, link_or_copy, schema_org_dataset, staged_site, write_catalog, write_json, write_redirects, write_sitemap,
 )
-from portal.render import SiteRenderer, euros, render_charts, render_package, render_validation_pages
+from portal.render import (
+    SiteRenderer, euros, render_changes, render_charts, render_package, render_validation_pages,
+)
 from portal.sample import parse_months, write_sample
 from portal.validate import ColumnProfile, merge_reports, validate_extract
 
@@ -351,6 +354,12 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
             publish_package(package, months[package.name], out, config)
             render_package(renderer, package, months[package.name], schema_org_dataset(config, item),
                            item.get("charts", ()))
+            changes = release_changes(package, months[package.name])  # changelog of each release
+            render_changes(renderer, package, changes)
+            for month, change in changes.items():
+                write_json(out / "donnees" / package.name / month / "changes.json", change)
+            atom_feed(out / "donnees" / package.name / "publications.atom", package.title, config.base_url,
+                      package.name, changes)
         renderer.page("index.html", "index.html", site["title"])
         renderer.page("404.html", "404.html", "Page introuvable")
         renderer.page("recherche.html", "search.html", "Rechercher")

@@ -288,3 +288,11 @@ def render_charts(renderer: SiteRenderer, package: DataPackage, charts: list[dic
     bundle = renderer.out / "assets" / "graphiques.js"
     if not bundle.exists():
         bundle.write_text(interactive_bundle(), encoding="utf-8")
+
+
+def render_changes(renderer: SiteRenderer, package: DataPackage, changes: dict[str, dict]) -> None:
+    """A page per release: what changed against the previous month and a year before."""
+    crumb = (package.title, "../index.html")
+    for month, change in changes.items():
+        renderer.page(f"donnees/{package.name}/changements/{month}.html", "release.html",
+                      f"Changements {mois(month)}", [crumb, (f"Changements {mois(month)}", None)], change=change)
