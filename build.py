@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -52,7 +53,8 @@ def log(message: str) -> None:
 # -- stages 1-3: read, validate, convert (one pass per month) ------------------------------
 
 
-def process_month(package: DataPackage, path: Path, store: Path, fingerprint: str | None = None) -> dict:
+def process_month(package: DataPackage, path: Path, store: Path, fingerprint: str | None = None,
+                  verify_checksums: bool = False) -> dict:
     """Stages 1-4 for one monthly file: read, validate, convert, aggregate.
 
     The result is kept under the sha256 of the file and of everything that decides it
@@ -61,7 +63,7 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     month_dir = store / month
     month_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = fingerprint or cache.package_fingerprint(package)
-    key = cache.month_key(path, fingerprint)
+    key = cache.month_key(path, fingerprint, month_dir, verify_checksums)
     stored = cache.load(month_dir, key)
     if stored is not None:
         log(f"  {month} : inchangé, repris du cache")
@@ -136,13 +138,15 @@ def aggregate_month(package: DataPackage, record: dict, month_dir: Path) -> None
         cube = write_month_cube(package, parquet, record["columns"], charts.dimensions, charts.measures,
                                 month_dir / f"cube-{parquet.stem}.parquet")
         record["cube"] = describe(cube, "parquet", pq_rows(cube))
+        record["cube_csv"] = describe(cube.with_suffix(".csv"), "csv", record["cube"].rows)
 
 
 def _record_to_json(record: dict) -> dict:
     data = {**record, "profiles": {name: p.to_json() for name, p in record["profiles"].items()},
             "files": [{**f.to_json(), "sha256": f.sha256} for f in record["files"]]}
-    if record.get("cube"):
-        data["cube"] = {**record["cube"].to_json(), "sha256": record["cube"].sha256}
+    for key in ("cube", "cube_csv"):
+        if record.get(key):
+            data[key] = {**record[key].to_json(), "sha256": record[key].sha256}
     return data
 
 
@@ -153,8 +157,9 @@ def _record_from_json(data: dict, month_dir: Path) -> dict:
     profiles = {name: ColumnProfile.from_json(p) for name, p in data["profiles"].items()}
     record = {**{k: v for k, v in data.items() if k != "key"}, "profiles": profiles,
               "files": [published(f) for f in data["files"]]}
-    if data.get("cube"):
-        record["cube"] = published(data["cube"])
+    for key in ("cube", "cube_csv"):
+        if data.get(key):
+            record[key] = published(data[key])
     return record
 
 
@@ -183,13 +188,15 @@ def extract_files(package: DataPackage, data_dir: Path | None) -> list[Path]:
 # -- stages 7-8: render, publish ----------------------------------------------------------------
 
 
-def publish_package(package: DataPackage, months: list[dict], out: Path, config: SiteConfig) -> None:
+def publish_package(package: DataPackage, months: list[dict], out: Path, config: SiteConfig,
+                    previous_site: Path | None = None) -> None:
     """Downloads at stable URLs, and a datapackage.json describing every file.
 
     A file larger than the configured limit is not copied into the site: it is linked
     from the file host's base URL, under the same path, with the same metadata."""
     base = out / "donnees" / package.name
     resources = []
+    carry_history(package, months, previous_site, out)
     for month in months:
         month["downloads"] = []
         for file in month["files"]:
@@ -216,7 +223,7 @@ def publish_package(package: DataPackage, months: list[dict], out: Path, config:
             else:  # described, not re-validated: the same rows as the CSV beside it
                 resources.append({**resource, "type": "file", "format": "parquet",
                                   "mediatype": "application/vnd.apache.parquet"})
-        if month.get("cube"):
+        if month.get("cube") and month.get("cube_csv"):
             resources.append(publish_cube(package, month, out))
     for codelist in package.codelists.values():
         descriptor = next(r for r in package.descriptor["resources"] if r["name"] == codelist.name)
@@ -230,20 +237,46 @@ def publish_package(package: DataPackage, months: list[dict], out: Path, config:
             {k: v for k, v in d.items() if k not in ("href", "url_path", "external")} for d in valid[-1]["downloads"]]})
 
 
+def carry_history(package: DataPackage, months: list[dict], previous_site: Path | None, out: Path) -> None:
+    """Releases are immutable: the files of every replaced version of a month stay published
+    under ``<mois>/v<N>/``, carried over from the last good site; a month corrected in this
+    build moves its previous files there."""
+    if previous_site is None:
+        return
+    for month in months:
+        before_dir = previous_site / "donnees" / package.name / month["month"]
+        target_dir = out / "donnees" / package.name / month["month"]
+        for version_dir in sorted(before_dir.glob("v[0-9]*")):
+            shutil.copytree(version_dir, target_dir / version_dir.name, copy_function=_link_or_copy_file)
+        replaced = month.pop("replaces", None)
+        if replaced and before_dir.is_dir():
+            version_dir = target_dir / f"v{replaced.get('version', 1)}"
+            for path in sorted(before_dir.iterdir()):
+                if path.is_file():
+                    link_or_copy(path, version_dir / path.name)
+            month["previous_versions"] = month.get("previous_versions", []) + [{
+                **{k: v for k, v in replaced.items() if k not in ("files", "previous_versions")},
+                "files": [{**f, "path": f"{version_dir.name}/{f['name']}"} for f in replaced.get("files", [])],
+            }]
+
+
+def _link_or_copy_file(source, target):
+    link_or_copy(Path(source), Path(target))
+    return target
+
+
 def publish_cube(package: DataPackage, month: dict, out: Path) -> dict:
-    """The month's cube as Parquet and CSV, with its own Table Schema: the light download."""
-    import pyarrow.csv as pacsv
+    """The month's cube as Parquet and CSV (both made once, with the month), with its own
+    Table Schema: the light download."""
     import pyarrow.parquet as pq
-    cube = month["cube"]
-    relative = f"{month['month']}/{cube.path.name}"
     base = out / "donnees" / package.name
+    cube, cube_csv = month["cube"], month["cube_csv"]
+    relative, csv_relative = f"{month['month']}/{cube.path.name}", f"{month['month']}/{cube_csv.path.name}"
     link_or_copy(cube.path, base / relative)
-    table = pq.read_table(cube.path)
-    csv_relative = relative.replace(".parquet", ".csv")
-    pacsv.write_csv(table, base / csv_relative)
+    link_or_copy(cube_csv.path, base / csv_relative)
     names = {f.name: f for f in package.fields}
     fields = []
-    for column in table.schema:
+    for column in pq.read_schema(cube.path):
         source = names.get(column.name)
         if column.name == "lignes":
             fields.append({"name": "lignes", "title": "Nombre de lignes du fichier source", "type": "integer"})
@@ -253,13 +286,12 @@ def publish_cube(package: DataPackage, month: dict, out: Path) -> dict:
             fields.append({"name": column.name, "title": source.title, "type": source.type})
     month["cube_downloads"] = [
         {"format": "parquet", "href": relative, "bytes": cube.bytes},
-        {"format": "csv", "href": csv_relative, "bytes": (base / csv_relative).stat().st_size},
+        {"format": "csv", "href": csv_relative, "bytes": cube_csv.bytes},
     ]
     return {"name": f"cube-{month['month']}", "title": f"Cube mensuel {month['month']} (agrégat compact)",
             "description": "Montants préfiltrés sommés par mois de traitement et par dimension principale.",
             "path": csv_relative, "type": "table", "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-            "bytes": (base / csv_relative).stat().st_size,
-            "hash": f"sha256:{file_sha256(base / csv_relative)}", "schema": {"fields": fields}}
+            "bytes": cube_csv.bytes, "hash": f"sha256:{cube_csv.sha256}", "schema": {"fields": fields}}
 
 
 def without_timings(report: dict) -> dict:
@@ -280,6 +312,7 @@ def releases_document(package: DataPackage, months: list[dict]) -> dict:
             "source": m["source"], "source_sha256": m["source_sha256"], "rows": m["rows"],
             "header_version": m["header_version"],
             "files": [{k: v for k, v in d.items() if k != "sha256"} for d in m.get("downloads", [])],
+            "previous_versions": m.get("previous_versions", []),
         } for m in months],
     }
 
@@ -297,6 +330,7 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
             continue
         month["version"] = before.get("version", 1)
         month["reason"] = before.get("reason", "scheduled")
+        month["previous_versions"] = before.get("previous_versions", [])
         if before["source_sha256"] == month["source_sha256"]:
             continue
         if month["month"] not in corrections:
@@ -306,6 +340,7 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
                 f"S'il s'agit d'une correction de la CNAM, relancez avec --correction {month['month']}.")
         month["version"] = before.get("version", 1) + 1
         month["reason"] = "correction"
+        month["replaces"] = before  # its files move to v<N>/ of the month, still downloadable
 
 
 def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[str, list[dict]]) -> dict:
@@ -322,7 +357,8 @@ def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[s
 
 
 def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None,
-          corrections: set[str] = frozenset(), config: SiteConfig | None = None) -> None:
+          corrections: set[str] = frozenset(), config: SiteConfig | None = None,
+          verify_checksums: bool = False) -> None:
     """The whole build, in data-flow order. Raises on any invalid month: site/ is then untouched."""
     config = config or load_site_config(ROOT / "site.yaml")
     packages = [load_package(p) for p in discover_packages(packages_dir)]
@@ -333,7 +369,7 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
         log(f"{package.name} : lecture, validation et conversion")
         store = cache_dir / package.name / "months"
         fingerprint = cache.package_fingerprint(package)
-        months[package.name] = [process_month(package, path, store, fingerprint)
+        months[package.name] = [process_month(package, path, store, fingerprint, verify_checksums)
                                 for path in extract_files(package, data_dir)]
         invalid = [m for m in months[package.name] if not m["valid"]]
         if invalid:
@@ -351,7 +387,7 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
                 cubes = {m["month"]: m["cube"].path for m in months[package.name] if m.get("cube")}
                 item["charts"] = build_charts(package, chart_config, cubes, euros)
                 render_charts(renderer, package, item["charts"])
-            publish_package(package, months[package.name], out, config)
+            publish_package(package, months[package.name], out, config, Path(site_dir))
             render_package(renderer, package, months[package.name], schema_org_dataset(config, item),
                            item.get("charts", ()))
             changes = release_changes(package, months[package.name])  # changelog of each release
@@ -374,7 +410,8 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
 
 
 def command_build(args) -> int:
-    build(args.packages, args.site, args.cache, args.data, set(args.correction), load_site_config(args.config))
+    build(args.packages, args.site, args.cache, args.data, set(args.correction), load_site_config(args.config),
+          args.verify_checksums)
     return 0
 
 
@@ -428,6 +465,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--cache", type=Path, default=Path(os.environ.get("PORTAL_CACHE_DIR", DEFAULT_CACHE)),
                    help="dossier des fichiers intermédiaires (défaut : .cache/, ou $PORTAL_CACHE_DIR)")
     b.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="réglages du site (défaut : site.yaml)")
+    b.add_argument("--verify-checksums", action="store_true",
+                   help="relire chaque fichier source pour son empreinte, même inchangé en taille et en date")
     b.add_argument("--correction", action="append", default=[], metavar="AAAA-MM",
                    help="accepter un nouveau contenu pour un mois déjà publié (nouvelle version du mois)")
     b.set_defaults(handler=command_build)

@@ -68,8 +68,9 @@ def write_month_cube(package: DataPackage, parquet: Path, columns: list[str], di
     in exact decimals, and the row count. A dimension the month's header lacks is null."""
     keys = ["FLX_ANN_MOI"] + [d for d in dimensions if d != "FLX_ANN_MOI"]
     select = ", ".join(_quote(d) if d in columns else f"NULL AS {_quote(d)}" for d in keys)
-    sums = ", ".join(  # amounts in exact decimals, counts as integers
-        f"sum(CAST({_quote(m)} AS {'DECIMAL(38, 2)' if package.field(m).type == 'number' else 'BIGINT'})) AS {_quote(m)}"
+    sums = ", ".join(  # amounts in exact decimals, counts as integers (BIGINT: a sum would be HUGEINT)
+        f"sum(CAST({_quote(m)} AS DECIMAL(38, 2))) AS {_quote(m)}" if package.field(m).type == "number"
+        else f"CAST(sum({_quote(m)}) AS BIGINT) AS {_quote(m)}"
         for m in measures)
     partial = target.with_name(target.name + ".partial")
     con = _connect()
@@ -78,4 +79,14 @@ def write_month_cube(package: DataPackage, parquet: Path, columns: list[str], di
         f"GROUP BY ALL ORDER BY ALL) TO '{partial.as_posix()}' (FORMAT parquet, COMPRESSION zstd)")
     con.close()
     partial.replace(target)
+    csv_target = target.with_suffix(".csv")  # the same cube for spreadsheets, written once per month
+    con = _connect()
+    con.execute(f"COPY (SELECT * FROM read_parquet('{target.as_posix()}')) TO '{csv_partial(csv_target).as_posix()}' "
+                "(FORMAT csv, HEADER true)")
+    con.close()
+    csv_partial(csv_target).replace(csv_target)
     return target
+
+
+def csv_partial(path: Path) -> Path:
+    return path.with_name(path.name + ".partial")

@@ -1,6 +1,7 @@
 """Keyed results of the expensive steps: a step is re-run only when its inputs change.
 
-A month's key is the sha256 of its source file together with a fingerprint of
+A month's key is the sha256 of its source file (re-read only when its size or date
+changed, or on demand) together with a fingerprint of
 everything that decides its verdict and its Parquet: the schema, the code lists,
 ``portal.yaml`` and the source of the modules that read, validate and convert.
 """
@@ -34,8 +35,29 @@ def package_fingerprint(package: DataPackage) -> str:
     return digest.hexdigest()
 
 
-def month_key(source: Path, fingerprint: str) -> str:
-    return hashlib.sha256(f"{file_sha256(source)}:{fingerprint}".encode()).hexdigest()
+def source_sha256(source: Path, month_dir: Path, verify: bool = False) -> str:
+    """sha256 of a source file, reusing the one stored with its month when the file's size
+    and modification time are unchanged (re-hashing 24 GB of history at each build would
+    cost more than the new month); ``verify`` always re-reads the file."""
+    stat = source.stat()
+    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "name": source.name}
+    stamp_path = month_dir / "source.json"
+    if not verify:
+        try:
+            stored = json.loads(stamp_path.read_text(encoding="utf-8"))
+            if {k: stored.get(k) for k in stamp} == stamp:
+                return stored["sha256"]
+        except (OSError, ValueError, KeyError):
+            pass
+    digest = file_sha256(source)
+    month_dir.mkdir(parents=True, exist_ok=True)
+    stamp_path.write_text(json.dumps({**stamp, "sha256": digest}), encoding="utf-8")
+    return digest
+
+
+def month_key(source: Path, fingerprint: str, month_dir: Path | None = None, verify: bool = False) -> str:
+    digest = source_sha256(source, month_dir, verify) if month_dir is not None else file_sha256(source)
+    return hashlib.sha256(f"{digest}:{fingerprint}".encode()).hexdigest()
 
 
 def load(month_dir: Path, key: str) -> dict | None:

@@ -98,6 +98,8 @@ def release_changes(package: DataPackage, months: list[dict]) -> dict[str, dict]
             "month": month["month"],
             "version": month.get("version", 1),
             "reason": month.get("reason", "scheduled"),
+            "replaced": [{"version": v.get("version"), "source_sha256": v.get("source_sha256"), "rows": v.get("rows")}
+                         for v in month.get("previous_versions", [])],
             "schema": {
                 "header_version": month["header_version"],
                 "previous_header_version": previous["header_version"] if previous else None,

@@ -149,6 +149,15 @@ def test_month_republished_with_other_content_is_refused_unless_a_correction(tmp
     assert build.main(args + ["--correction", "2025-02"]) == 0
     corrected = json.loads((out / "donnees" / "open-damir" / "releases.json").read_text())["releases"][1]
     assert corrected["version"] == 2 and corrected["reason"] == "correction"
+    # the replaced version stays downloadable, byte for byte, and is listed
+    old = corrected["previous_versions"][0]
+    assert old["version"] == 1 and old["source_sha256"] == releases["releases"][1]["source_sha256"]
+    kept = out / "donnees" / "open-damir" / "2025-02" / "v1" / "A202502.csv.gz"
+    assert file_sha256(kept) == old["source_sha256"]
+    assert build.main(args) == 0  # a later build keeps the old version
+    assert kept.exists()
+    again = json.loads((out / "donnees" / "open-damir" / "releases.json").read_text())["releases"][1]
+    assert again["version"] == 2 and again["previous_versions"] == corrected["previous_versions"]
 
 
 def test_unchanged_months_come_from_the_cache(tmp_path, capsys):

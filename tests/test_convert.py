@@ -69,7 +69,7 @@ def test_invalid_month_leaves_no_parquet(package, tmp_path):
     record = build.process_month(package, path, tmp_path / "store")
     assert not record["valid"] and record["files"] == []
     leftovers = sorted(p.name for p in (tmp_path / "store" / "2025-01").iterdir())
-    assert leftovers == ["validation.json"]
+    assert leftovers == ["source.json", "validation.json"]  # the report and the source's hash stamp, no data
 
 
 def test_code_columns_use_small_integers(package):
