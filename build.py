@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -73,7 +74,8 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     if record["valid"]:
         aggregate_month(package, record, month_dir)
         seconds = time.perf_counter() - started
-        log(f"  {month} : {grouped(record['rows'])} lignes valides en {seconds:.1f} s "
+        redraw = "\r" if sys.stderr.isatty() else ""  # over the progress line, on a terminal
+        log(f"{redraw}  {month} : {grouped(record['rows'])} lignes valides en {seconds:.1f} s "
             f"({grouped(record['rows'] / max(seconds, 1e-9))} lignes/s)")
         cache.save(month_dir, key, _record_to_json(record))
     return record
@@ -104,7 +106,7 @@ def validate_and_convert(package: DataPackage, path: Path, month_dir: Path) -> d
 
     try:
         result = validate_extract(package, path, sink_factory=new_sink, on_restart=discard,
-                                  storage=lambda name: storage_type(package, name))
+                                  storage=lambda name: storage_type(package, name), progress=progress_line(month))
     except BaseException:
         discard()
         raise
@@ -166,6 +168,23 @@ def _record_from_json(data: dict, month_dir: Path) -> dict:
 def pq_rows(path: Path) -> int:
     import pyarrow.parquet as pq
     return pq.ParquetFile(path).metadata.num_rows
+
+
+def progress_line(label: str):
+    """Rows read so far and the rate, redrawn on one line every 2 s: on a terminal only,
+    so logs (CI) get the one summary line per month."""
+    if not sys.stderr.isatty():
+        return None
+    started = time.perf_counter()
+    state = {"shown": started}
+
+    def show(rows: int) -> None:
+        now = time.perf_counter()
+        if now - state["shown"] >= 2:
+            state["shown"] = now
+            sys.stderr.write(f"\r  {label} : {grouped(rows)} lignes ({grouped(rows / (now - started))} lignes/s)…")
+            sys.stderr.flush()
+    return show
 
 
 def grouped(number: float) -> str:
@@ -310,16 +329,53 @@ def releases_document(package: DataPackage, months: list[dict]) -> dict:
         "releases": [{
             "month": m["month"], "version": m.get("version", 1), "reason": m.get("reason", "scheduled"),
             "source": m["source"], "source_sha256": m["source_sha256"], "rows": m["rows"],
-            "header_version": m["header_version"],
+            "header_version": m["header_version"], "published": m.get("published"),
+            "codelist_changes": m.get("codelist_changes", {}),
             "files": [{k: v for k, v in d.items() if k != "sha256"} for d in m.get("downloads", [])],
             "previous_versions": m.get("previous_versions", []),
         } for m in months],
     }
 
 
-def check_releases(package: DataPackage, months: list[dict], site_dir: Path, corrections: set[str]) -> None:
+def record_codelist_changes(package: DataPackage, months: list[dict], site_dir: Path) -> None:
+    """Codes added, removed or relabelled in the package's lists since the last published
+    site, kept with the newest month (and with it in releases.json afterwards)."""
+    folder = site_dir / "donnees" / package.name / "codes"
+    valid = [m for m in months if m["valid"]]
+    if not folder.is_dir() or not valid:
+        return
+    changes = {}
+    for codelist in package.codelists.values():
+        path = folder / f"{codelist.variable}.json"
+        if not path.exists():
+            continue
+        before = {}
+        for item in json.loads(path.read_text(encoding="utf-8"))["codes"]:
+            before.setdefault(item["code"], item["libelle"])
+        now = {}
+        for code in codelist.codes:
+            now.setdefault(code.code, code.label)
+        change = {
+            "added": sorted((c for c in now if c not in before), key=str),
+            "removed": sorted((c for c in before if c not in now), key=str),
+            "relabelled": [{"code": c, "before": before[c], "after": now[c]}
+                           for c in sorted(now, key=str) if c in before and before[c] != now[c]],
+        }
+        if any(change.values()):
+            changes[codelist.variable] = change
+    if changes:
+        newest = valid[-1]
+        newest["codelist_changes"] = {**newest.get("codelist_changes", {}), **changes}
+
+
+def check_releases(package: DataPackage, months: list[dict], site_dir: Path, corrections: set[str],
+                   release_date: str | None = None) -> None:
     """A month already published must come back with the same bytes, unless declared a
-    correction: then it becomes the next version of that month."""
+    correction: then it becomes the next version of that month. A month published for the
+    first time (or corrected) is dated by ``release_date``, an input of the build, never
+    the clock, so two builds of the same inputs stay identical."""
+    for month in months:
+        month["published"] = release_date
     previous_path = site_dir / "donnees" / package.name / "releases.json"
     if not previous_path.exists():
         return
@@ -331,6 +387,8 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
         month["version"] = before.get("version", 1)
         month["reason"] = before.get("reason", "scheduled")
         month["previous_versions"] = before.get("previous_versions", [])
+        month["codelist_changes"] = before.get("codelist_changes", {})
+        month["published"] = before.get("published")
         if before["source_sha256"] == month["source_sha256"]:
             continue
         if month["month"] not in corrections:
@@ -340,6 +398,7 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
                 f"S'il s'agit d'une correction de la CNAM, relancez avec --correction {month['month']}.")
         month["version"] = before.get("version", 1) + 1
         month["reason"] = "correction"
+        month["published"] = release_date
         month["replaces"] = before  # its files move to v<N>/ of the month, still downloadable
 
 
@@ -358,7 +417,7 @@ def site_context(config: SiteConfig, packages: list[DataPackage], months: dict[s
 
 def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | None = None,
           corrections: set[str] = frozenset(), config: SiteConfig | None = None,
-          verify_checksums: bool = False) -> None:
+          verify_checksums: bool = False, release_date: str | None = None) -> None:
     """The whole build, in data-flow order. Raises on any invalid month: site/ is then untouched."""
     config = config or load_site_config(ROOT / "site.yaml")
     packages = [load_package(p) for p in discover_packages(packages_dir)]
@@ -376,7 +435,8 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
             details = "; ".join(f"{m['source']} : {m['report']['stats']['errors']} erreur(s), rapport {store / m['month'] / 'validation.json'}"
                                 for m in invalid)
             raise InvalidData(f"{package.name} : mois invalide(s), le site n'est pas mis à jour. {details}")
-        check_releases(package, months[package.name], Path(site_dir), set(corrections))
+        check_releases(package, months[package.name], Path(site_dir), set(corrections), release_date)
+        record_codelist_changes(package, months[package.name], Path(site_dir))
     with staged_site(site_dir) as out:
         site = site_context(config, packages, months)
         renderer = SiteRenderer(out, site)
@@ -410,8 +470,10 @@ def build(packages_dir: Path, site_dir: Path, cache_dir: Path, data_dir: Path | 
 
 
 def command_build(args) -> int:
+    if args.date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.date):
+        raise PortalError(f"--date « {args.date} » invalide : attendu AAAA-MM-JJ")
     build(args.packages, args.site, args.cache, args.data, set(args.correction), load_site_config(args.config),
-          args.verify_checksums)
+          args.verify_checksums, args.date)
     return 0
 
 
@@ -465,6 +527,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--cache", type=Path, default=Path(os.environ.get("PORTAL_CACHE_DIR", DEFAULT_CACHE)),
                    help="dossier des fichiers intermédiaires (défaut : .cache/, ou $PORTAL_CACHE_DIR)")
     b.add_argument("--config", type=Path, default=ROOT / "site.yaml", help="réglages du site (défaut : site.yaml)")
+    b.add_argument("--date", default=os.environ.get("PORTAL_RELEASE_DATE"), metavar="AAAA-MM-JJ",
+                   help="date de publication des mois nouveaux ou corrigés (défaut : $PORTAL_RELEASE_DATE, sinon aucune)")
     b.add_argument("--verify-checksums", action="store_true",
                    help="relire chaque fichier source pour son empreinte, même inchangé en taille et en date")
     b.add_argument("--correction", action="append", default=[], metavar="AAAA-MM",

@@ -109,6 +109,8 @@ def release_changes(package: DataPackage, months: list[dict]) -> dict[str, dict]
             # the first month has no "before": every code would be "new", which says nothing
             "codes": {"first_seen": {c: v for c, v in first_seen.items() if v} if previous else {},
                       "no_longer_seen": {c: v for c, v in no_longer.items() if v}},
+            "codelists": month.get("codelist_changes", {}),  # lists edited since the last publication
+            "published": month.get("published"),
             "previous": compare(previous),
             "year_before": compare(year_before),
         }
@@ -137,7 +139,8 @@ def atom_feed(path: Path, title: str, base_url: str, package_name: str, changes:
         ET.SubElement(entry, f"{{{ns}}}title").text = f"{title} : mois {month}{version}"
         ET.SubElement(entry, f"{{{ns}}}id").text = f"{site}changements/{month}.html#v{change['version']}"
         ET.SubElement(entry, f"{{{ns}}}link", href=f"{site}changements/{month}.html")
-        ET.SubElement(entry, f"{{{ns}}}updated").text = f"{month}-01T00:00:00Z"
+        ET.SubElement(entry, f"{{{ns}}}updated").text = (
+            f"{change['published']}T00:00:00Z" if change.get("published") else f"{month}-01T00:00:00Z")
         summary = []
         if change["previous"]:
             rows = change["previous"]["rows"]

@@ -410,7 +410,8 @@ def coerce_text_batch(validator: Validator, batch: pa.RecordBatch, first_ordinal
 
 def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str | None, text: bool,
               sink_factory: Callable[[], Sink | None] | None,
-              storage: Callable[[str], pa.DataType] | None) -> tuple[Validator, ReadPlan, int, str, int]:
+              storage: Callable[[str], pa.DataType] | None,
+              progress: Callable[[int], None] | None = None) -> tuple[Validator, ReadPlan, int, str, int]:
     validator = Validator(package, columns, month)
     plan = plan_for(package, columns, text=text, storage=storage)
     bad_rows = BadRowCounter()
@@ -426,6 +427,8 @@ def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str |
             if sink is not None:
                 sink(batch)
             ordinal += batch.num_rows
+            if progress is not None:
+                progress(ordinal)
         sha256, size = opened.finish_hash()
     except pa.ArrowInvalid as exc:
         message = str(exc)
@@ -445,7 +448,8 @@ def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str |
 
 def validate_extract(package: DataPackage, path: Path, sink_factory: Callable[[], Sink | None] | None = None,
                      on_restart: Callable[[], None] | None = None,
-                     storage: Callable[[str], pa.DataType] | None = None) -> ValidationResult:
+                     storage: Callable[[str], pa.DataType] | None = None,
+                     progress: Callable[[int], None] | None = None) -> ValidationResult:
     """Validate one extract; ``sink_factory`` makes a consumer of the typed batches (made
     anew if the pass restarts in text mode; ``on_restart`` discards the first one's output).
     ``storage`` gives the Arrow type to parse each column into in the typed pass."""
@@ -471,12 +475,14 @@ def validate_extract(package: DataPackage, path: Path, sink_factory: Callable[[]
     columns = list(header.version.columns)
     mode = "typed"
     try:
-        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, False, sink_factory, storage)
+        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, False, sink_factory, storage,
+                                                             progress)
     except _ConversionFailed:
         if on_restart:
             on_restart()
         mode = "text"
-        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, True, sink_factory, None)
+        validator, plan, bad_count, sha256, size = _run_pass(package, path, columns, month, True, sink_factory, None,
+                                                             progress)
     skipped: list[int] = []
     if bad_count:
         bad = locate_bad_rows(path, plan, keep_text=10 * package.validation.max_samples)

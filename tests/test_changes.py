@@ -69,3 +69,35 @@ def test_atom_feed_lists_every_release_with_dates_from_the_data(site):
     assert feed.find(f"{ATOM}updated").text == "2025-03-01T00:00:00Z"
     page = (site / "changements" / "2024-10.html").read_text(encoding="utf-8")
     assert "TOP_PS5_TRG" in page and "v2" in page
+
+
+def test_release_dates_come_from_the_build_option_and_are_kept(tmp_path):
+    import shutil
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*", "A202503*"))
+    args = ["build", "--packages", str(packages), "--site", str(tmp_path / "site"), "--cache", str(tmp_path / "c")]
+    assert build.main(args + ["--date", "2025-03-09"]) == 0
+    source = PACKAGE_DIR / "data" / "echantillon" / "A202503.csv.gz"
+    shutil.copyfile(source, packages / "open-damir" / "data" / "echantillon" / source.name)
+    assert build.main(args + ["--date", "2025-04-09"]) == 0
+    releases = json.loads((tmp_path / "site" / "donnees" / "open-damir" / "releases.json").read_text())
+    assert [(r["month"], r["published"]) for r in releases["releases"]] == \
+        [("2025-01", "2025-03-09"), ("2025-02", "2025-03-09"), ("2025-03", "2025-04-09")]
+    assert build.main(args + ["--date", "9 avril"]) == 2
+
+
+def test_code_list_edits_are_reported_with_the_newest_release(tmp_path):
+    import shutil
+    packages = tmp_path / "packages"
+    shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*"))
+    args = ["build", "--packages", str(packages), "--site", str(tmp_path / "site"), "--cache", str(tmp_path / "c")]
+    assert build.main(args) == 0
+    codes = packages / "open-damir" / "codelists" / "BEN_SEX_COD.csv"
+    codes.write_text(codes.read_text().replace("FEMININ", "FÉMININ") + "7,NOUVEAU CODE,\n")
+    assert build.main(args) == 0
+    change = json.loads((tmp_path / "site" / "donnees" / "open-damir" / "2025-03" / "changes.json").read_text())
+    assert change["codelists"]["BEN_SEX_COD"] == {
+        "added": [7], "removed": [], "relabelled": [{"code": 2, "before": "FEMININ", "after": "FÉMININ"}]}
+    assert build.main(args) == 0  # still reported once the previous site has the new lists
+    again = json.loads((tmp_path / "site" / "donnees" / "open-damir" / "2025-03" / "changes.json").read_text())
+    assert again["codelists"] == change["codelists"]
