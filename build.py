@@ -27,7 +27,7 @@ from portal.aggregate import month_aggregates, write_month_cube
 from portal.changes import atom_feed, release_changes
 from portal.chart import build_charts, load_charts
 from portal.convert import (
-    ParquetSink, PublishedFile, describe, file_sha256, metadata_for, republish_csv, storage_type,
+    ParquetSink, PublishedFile, describe, metadata_for, republish_csv, storage_type,
 )
 from portal.errors import InvalidData, PortalError, ReleaseConflict
 from portal.package import DataPackage, discover_packages, load_package, published_dialect, published_schema
