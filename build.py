@@ -330,7 +330,7 @@ def releases_document(package: DataPackage, months: list[dict]) -> dict:
             "month": m["month"], "version": m.get("version", 1), "reason": m.get("reason", "scheduled"),
             "source": m["source"], "source_sha256": m["source_sha256"], "rows": m["rows"],
             "header_version": m["header_version"], "published": m.get("published"),
-            "codelist_changes": m.get("codelist_changes", {}),
+            "codelist_changes": m.get("codelist_changes", {}), "types_changed": m.get("types_changed", []),
             "files": [{k: v for k, v in d.items() if k != "sha256"} for d in m.get("downloads", [])],
             "previous_versions": m.get("previous_versions", []),
         } for m in months],
@@ -366,6 +366,16 @@ def record_codelist_changes(package: DataPackage, months: list[dict], site_dir: 
     if changes:
         newest = valid[-1]
         newest["codelist_changes"] = {**newest.get("codelist_changes", {}), **changes}
+    # types of the columns, against the schema the last site published
+    descriptor_path = site_dir / "donnees" / package.name / "datapackage.json"
+    if descriptor_path.exists():
+        published = json.loads(descriptor_path.read_text(encoding="utf-8"))
+        before = {f["name"]: f["type"] for r in published.get("resources", []) if r.get("name", "").startswith("extrait-")
+                  and isinstance(r.get("schema"), dict) for f in r["schema"].get("fields", [])}
+        now = {f.name: f.type for f in package.fields}
+        types = [{"column": n, "before": before[n], "after": now[n]} for n in sorted(now) if n in before and before[n] != now[n]]
+        if types:
+            valid[-1]["types_changed"] = types
 
 
 def check_releases(package: DataPackage, months: list[dict], site_dir: Path, corrections: set[str],
@@ -388,6 +398,7 @@ def check_releases(package: DataPackage, months: list[dict], site_dir: Path, cor
         month["reason"] = before.get("reason", "scheduled")
         month["previous_versions"] = before.get("previous_versions", [])
         month["codelist_changes"] = before.get("codelist_changes", {})
+        month["types_changed"] = before.get("types_changed", [])
         month["published"] = before.get("published")
         if before["source_sha256"] == month["source_sha256"]:
             continue

@@ -105,6 +105,7 @@ def release_changes(package: DataPackage, months: list[dict]) -> dict[str, dict]
                 "previous_header_version": previous["header_version"] if previous else None,
                 "columns_added": sorted(columns_now - columns_before),
                 "columns_removed": sorted(columns_before - columns_now),
+                "types_changed": month.get("types_changed", []),  # schema edits since the last publication
             },
             # the first month has no "before": every code would be "new", which says nothing
             "codes": {"first_seen": {c: v for c, v in first_seen.items() if v} if previous else {},

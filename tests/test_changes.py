@@ -20,7 +20,8 @@ def site(tmp_path_factory):
 def test_header_change_is_reported_when_it_happens(site):
     october = json.loads((site / "2024-10" / "changes.json").read_text())
     assert october["schema"] == {"header_version": "v3", "previous_header_version": "v2",
-                                 "columns_added": ["PSP_STJ_SNDS", "TOP_PS5_TRG"], "columns_removed": []}
+                                 "columns_added": ["PSP_STJ_SNDS", "TOP_PS5_TRG"], "columns_removed": [],
+                                 "types_changed": []}
     november = json.loads((site / "2024-11" / "changes.json").read_text())
     assert november["schema"]["columns_added"] == [] and november["schema"]["columns_removed"] == []
 
