@@ -152,3 +152,30 @@ def test_real_lines_reconcile_to_the_cent(tmp_path):
     assert [Decimal(r["FLT_REM_MNT"]) for r in chart_rows(base, "montant-par-mois-de-traitement")] == [total]
     for chart in ("montant-par-categorie", "montant-par-region", "montant-par-age-et-sexe", "montant-par-mois-de-soins"):
         assert sum(Decimal(v["FLT_REM_MNT"]) for v in chart_rows(base, chart)) == total, chart
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Chromium absent (installed by .ci/run)")
+def test_interactive_version_replaces_the_image_in_a_browser(built, tmp_path):
+    import functools
+    import http.server
+    import subprocess
+    import threading
+    site = built.parent.parent.parent
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        for _attempt in range(3):
+            done = subprocess.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--no-first-run", f"--user-data-dir={tmp_path / 'profil'}", "--virtual-time-budget=20000",
+                 "--dump-dom", f"http://127.0.0.1:{server.server_port}/donnees/open-damir/graphiques/montant-par-region.html"],
+                capture_output=True, text=True, timeout=120)
+            if 'hidden=""' in done.stdout:
+                break
+    finally:
+        server.shutdown()
+    image = re.search(r"<img[^>]*data-vega-spec[^>]*>", done.stdout).group(0)
+    assert 'hidden=""' in image  # Vega drew the chart (the image is hidden only once it did)
+    holder = done.stdout[done.stdout.index('chart-interactive'):]
+    assert "<svg" in holder[:5000]
