@@ -64,13 +64,18 @@ def process_month(package: DataPackage, path: Path, store: Path, fingerprint: st
     month_dir = store / month
     month_dir.mkdir(parents=True, exist_ok=True)
     fingerprint = fingerprint or cache.package_fingerprint(package)
-    key = cache.month_key(path, fingerprint, month_dir, verify_checksums)
-    stored = cache.load(month_dir, key)
-    if stored is not None:
-        log(f"  {month} : inchangé, repris du cache")
-        return _record_from_json(stored, month_dir)
+    # A file never seen (no remembered hash) cannot be in the cache: it is hashed by the
+    # validation pass itself rather than read twice.
+    digest = cache.file_sha256(path) if verify_checksums else cache.known_sha256(path, month_dir)
+    if digest is not None:
+        stored = cache.load(month_dir, cache.key_for(digest, fingerprint))
+        if stored is not None:
+            log(f"  {month} : inchangé, repris du cache")
+            return _record_from_json(stored, month_dir)
     started = time.perf_counter()
     record = validate_and_convert(package, path, month_dir)
+    cache.remember_sha256(path, month_dir, record["source_sha256"])
+    key = cache.key_for(record["source_sha256"], fingerprint)
     if record["valid"]:
         aggregate_month(package, record, month_dir)
         seconds = time.perf_counter() - started

@@ -35,29 +35,45 @@ def package_fingerprint(package: DataPackage) -> str:
     return digest.hexdigest()
 
 
-def source_sha256(source: Path, month_dir: Path, verify: bool = False) -> str:
-    """sha256 of a source file, reusing the one stored with its month when the file's size
-    and modification time are unchanged (re-hashing 24 GB of history at each build would
-    cost more than the new month); ``verify`` always re-reads the file."""
+def _stamp(source: Path) -> dict:
     stat = source.stat()
-    stamp = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "name": source.name}
-    stamp_path = month_dir / "source.json"
-    if not verify:
-        try:
-            stored = json.loads(stamp_path.read_text(encoding="utf-8"))
-            if {k: stored.get(k) for k in stamp} == stamp:
-                return stored["sha256"]
-        except (OSError, ValueError, KeyError):
-            pass
-    digest = file_sha256(source)
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "name": source.name}
+
+
+def known_sha256(source: Path, month_dir: Path) -> str | None:
+    """The sha256 stored with the month for this file, if its size and modification time
+    are unchanged (re-hashing 24 GB of history at each build would cost more than the new
+    month), else None."""
+    try:
+        stored = json.loads((month_dir / "source.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    stamp = _stamp(source)
+    return stored.get("sha256") if {k: stored.get(k) for k in stamp} == stamp else None
+
+
+def remember_sha256(source: Path, month_dir: Path, digest: str) -> None:
     month_dir.mkdir(parents=True, exist_ok=True)
-    stamp_path.write_text(json.dumps({**stamp, "sha256": digest}), encoding="utf-8")
+    (month_dir / "source.json").write_text(json.dumps({**_stamp(source), "sha256": digest}), encoding="utf-8")
+
+
+def source_sha256(source: Path, month_dir: Path, verify: bool = False) -> str:
+    """sha256 of a source file: the remembered one while the file is unchanged in size and
+    date, else (or with ``verify``) read again and remembered."""
+    digest = None if verify else known_sha256(source, month_dir)
+    if digest is None:
+        digest = file_sha256(source)
+        remember_sha256(source, month_dir, digest)
     return digest
+
+
+def key_for(digest: str, fingerprint: str) -> str:
+    return hashlib.sha256(f"{digest}:{fingerprint}".encode()).hexdigest()
 
 
 def month_key(source: Path, fingerprint: str, month_dir: Path | None = None, verify: bool = False) -> str:
     digest = source_sha256(source, month_dir, verify) if month_dir is not None else file_sha256(source)
-    return hashlib.sha256(f"{digest}:{fingerprint}".encode()).hexdigest()
+    return key_for(digest, fingerprint)
 
 
 def load(month_dir: Path, key: str) -> dict | None:
