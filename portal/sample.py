@@ -203,6 +203,8 @@ class SampleGenerator:
                 reimbursed[rows] = -quantity[rows] * int(round(shape.get("unit", 1) * 100))
                 continue
             euros = rng.lognormal(math.log(shape["median"]), shape["sigma"], k) * np.maximum(quantity[rows] / 2, 1)
+            small = rng.random(k) < m.get("small_share", 0)  # fees and adjustments of a few cents to euros
+            euros = np.where(small, rng.lognormal(math.log(0.8), 0.7, k), euros)
             expense[rows] = np.maximum(np.round(euros * 100), 1).astype(np.int64)
             with_excess = rng.random(k) < shape.get("excess_share", 0)
             excess[rows] = np.where(with_excess, np.round(expense[rows] * rng.uniform(0.1, 0.5, k)), 0).astype(np.int64)

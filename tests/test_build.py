@@ -209,16 +209,22 @@ def test_large_files_are_linked_not_copied(tmp_path):
     from portal.config import SiteConfig
     packages = tmp_path / "packages"
     shutil.copytree(PACKAGE_DIR, packages / "open-damir", ignore=shutil.ignore_patterns("A2024*"))
-    config = SiteConfig(base_url="https://portail.example/", max_file_bytes=145_000,
+    first = tmp_path / "first"
+    build.build(packages, first, tmp_path / "cache")
+    sizes = {p.name: p.stat().st_size for p in (first / "donnees" / "open-damir" / "2025-01").glob("A202501.*")}
+    limit = min(sizes.values())  # the smaller file stays, the larger goes to the file host
+    config = SiteConfig(base_url="https://portail.example/", max_file_bytes=limit,
                         files_base_url="https://fichiers.example/")
     out = tmp_path / "site"
     build.build(packages, out, tmp_path / "cache", config=config)
     base = out / "donnees" / "open-damir"
-    assert not (base / "2025-01" / "A202501.parquet").exists()  # 147 kB: over the limit
-    assert (base / "2025-01" / "A202501.csv.gz").exists()  # 143 kB: under it
+    small, large = sorted(sizes, key=sizes.get)
+    assert sizes[large] > limit
+    assert (base / "2025-01" / small).exists() and not (base / "2025-01" / large).exists()
     descriptor = json.loads((base / "datapackage.json").read_text())
-    parquet = next(r for r in descriptor["resources"] if r["name"] == "extrait-2025-01-parquet")
-    assert parquet["path"] == "https://fichiers.example/donnees/open-damir/2025-01/A202501.parquet"
-    assert parquet["bytes"] > 145_000 and parquet["hash"].startswith("sha256:")
+    fmt = "parquet" if large.endswith(".parquet") else "csv"
+    resource = next(r for r in descriptor["resources"] if r["name"] == f"extrait-2025-01-{fmt}")
+    assert resource["path"] == f"https://fichiers.example/donnees/open-damir/2025-01/{large}"
+    assert resource["bytes"] == sizes[large] and resource["hash"].startswith("sha256:")
     page = (base / "index.html").read_text(encoding="utf-8")
-    assert 'href="https://fichiers.example/donnees/open-damir/2025-01/A202501.parquet"' in page
+    assert f'href="https://fichiers.example/donnees/open-damir/2025-01/{large}"' in page
