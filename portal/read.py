@@ -107,7 +107,7 @@ def decompression_error(path: Path, exc: BaseException, line: int | None = None)
     return ExtractError(path, message, line=line)
 
 
-_GZIP_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)
+READ_ERRORS = (EOFError, zlib.error, gzip.BadGzipFile, OSError)  # what reading a file can raise
 
 
 def read_header(path: Path, delimiter: str, trailing_delimiter: bool) -> list[str]:
@@ -116,7 +116,7 @@ def read_header(path: Path, delimiter: str, trailing_delimiter: bool) -> list[st
     try:
         try:
             first = opened.stream.readline(1 << 16)
-        except _GZIP_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise decompression_error(path, exc, line=1) from exc
     finally:
         opened.close()
@@ -335,7 +335,7 @@ def locate_bad_rows(path: Path, plan: ReadPlan, keep_text: int = 1000) -> list[t
             if line and line.count(delimiter) + 1 != expected:  # blank lines parse as null rows
                 text = line.decode("ascii", errors="replace") if len(found) < keep_text else None
                 found.append((number, text))
-    except _GZIP_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise decompression_error(path, exc) from exc
     finally:
         opened.close()

@@ -26,7 +26,7 @@ from portal.errors import ExtractError
 from portal.formula import Formula
 from portal.package import DataPackage, Field, RowRule
 from portal.read import (
-    ARROW_TYPES, BadRowCounter, HeaderMatch, ReadPlan, _GZIP_ERRORS, decompression_error, iter_batches,
+    ARROW_TYPES, BadRowCounter, HeaderMatch, ReadPlan, READ_ERRORS, decompression_error, iter_batches,
     locate_bad_rows, match_header, open_extract, plan_for, prefetch, read_header,
 )
 
@@ -434,12 +434,9 @@ def _run_pass(package: DataPackage, path: Path, columns: list[str], month: str |
         message = str(exc)
         if "conversion error" in message and not text:
             raise _ConversionFailed(message) from exc
-        cause = exc.__cause__ or exc.__context__
-        if isinstance(cause, _GZIP_ERRORS) or "gzip" in message.lower() or "compressed" in message.lower() \
-                or "end-of-stream" in message:
-            raise decompression_error(path, cause or exc, line=ordinal + 2 + bad_rows.count) from exc
+        # Decompression errors never reach Arrow: it parses chunks already read (see below).
         raise ExtractError(path, f"lecture CSV impossible vers la ligne {ordinal + 2 + bad_rows.count} : {message}") from exc
-    except _GZIP_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise decompression_error(path, exc, line=ordinal + 2 + bad_rows.count) from exc
     finally:
         opened.close()
@@ -464,7 +461,7 @@ def validate_extract(package: DataPackage, path: Path, sink_factory: Callable[[]
         opened = open_extract(path)
         try:
             sha256, size = opened.finish_hash()
-        except _GZIP_ERRORS as exc:
+        except READ_ERRORS as exc:
             raise decompression_error(path, exc) from exc
         finally:
             opened.close()
